@@ -97,6 +97,74 @@ export const settings = {
     description: 'Shared secret for HS256 bearer tokens (demo and small deployments). At least 32 characters.',
     schema: z.string().min(32, { error: 'expected a secret of at least 32 characters' }).optional(),
   }),
+  jwtJwksUrl: setting({
+    env: 'EDLAKE_JWT_JWKS_URL',
+    description: 'URL of the JSON Web Key Set of the OpenID Connect provider (RS256/ES256 tokens). Production keys: disables demo tokens.',
+    production: true,
+    schema: z.string().url({ error: 'expected an https URL of a JWKS' }).optional(),
+  }),
+  jwtJwksFile: setting({
+    env: 'EDLAKE_JWT_JWKS_FILE',
+    description: 'File holding a JSON Web Key Set (RS256/ES256 tokens) when the provider’s keys are installed locally. Production keys: disables demo tokens.',
+    schema: z.string().min(1).optional(),
+  }),
+  jwtAlgorithms: setting({
+    env: 'EDLAKE_JWT_ALGORITHMS',
+    description: 'Comma-separated allow-list of token signature algorithms (HS256, RS256, ES256).',
+    schema: z
+      .string()
+      .default('HS256,RS256,ES256')
+      .transform((s) => s.split(',').map((a) => a.trim()).filter((a) => a !== ''))
+      .pipe(z.array(z.enum(['HS256', 'RS256', 'ES256'], { error: 'expected HS256, RS256 or ES256' })).min(1)),
+  }),
+  jwtIssuer: setting({
+    env: 'EDLAKE_JWT_ISSUER',
+    description: 'Required "iss" claim of bearer tokens.',
+    schema: z.string().min(1).default('edlake'),
+  }),
+  jwtAudience: setting({
+    env: 'EDLAKE_JWT_AUDIENCE',
+    description: 'Required "aud" claim of bearer tokens.',
+    schema: z.string().min(1).default('edlake-api'),
+  }),
+  jwtClockTolerance: setting({
+    env: 'EDLAKE_JWT_CLOCK_TOLERANCE',
+    description: 'Seconds of clock skew tolerated when checking "exp" and "nbf".',
+    schema: intFromString(0, 300).default(30),
+  }),
+  jwtRoleClaim: setting({
+    env: 'EDLAKE_JWT_ROLE_CLAIM',
+    description: 'Dotted path of the claim holding the edlake role (a string or a list), e.g. realm_access.roles.',
+    schema: z.string().min(1).default('edlake_role'),
+  }),
+  jwtStaffClaim: setting({
+    env: 'EDLAKE_JWT_STAFF_CLAIM',
+    description: 'Dotted path of the claim holding the staff unique ID of the caller.',
+    schema: z.string().min(1).default('staff_id'),
+  }),
+  jwtEmailClaim: setting({
+    env: 'EDLAKE_JWT_EMAIL_CLAIM',
+    description: 'Dotted path of the claim holding the e-mail of the caller (used when the staff ID claim is absent).',
+    schema: z.string().min(1).default('email'),
+  }),
+  apiProduction: setting({
+    env: 'EDLAKE_API_PRODUCTION',
+    description: 'Production mode of the API: no GraphiQL, no introspection.',
+    schema: z.enum(['true', 'false'], { error: 'expected true or false' }).default('false').transform((v) => v === 'true'),
+  }),
+  apiQueryTimeout: setting({
+    env: 'EDLAKE_API_QUERY_TIMEOUT_MS',
+    description: 'Milliseconds after which a GraphQL request’s running SQL is interrupted.',
+    schema: intFromString(100, 600_000).default(10_000),
+  }),
+  apiCorsOrigins: setting({
+    env: 'EDLAKE_API_CORS_ORIGINS',
+    description: 'Comma-separated origins allowed to call the API from a browser (empty: same origin only).',
+    schema: z
+      .string()
+      .default('')
+      .transform((s) => s.split(',').map((a) => a.trim()).filter((a) => a !== '')),
+  }),
   port: setting({
     env: 'EDLAKE_PORT',
     flag: 'port',
