@@ -1,0 +1,3 @@
+export * from './types.ts';
+export * from './entities.ts';
+export * from './ddl.ts';
