@@ -117,7 +117,7 @@ describe('token verification (RS256 / ES256 with a JWKS file)', () => {
     const v = createVerifier(c);
     expect(v.algorithms).toEqual(['RS256', 'ES256']);
     const now = Math.floor(Date.now() / 1000);
-    const sign = (alg: 'RS256' | 'ES256', kid: string, key: CryptoKey) =>
+    const sign = (alg: 'RS256' | 'ES256', kid: string, key: Parameters<SignJWT['sign']>[0]) =>
       new SignJWT({ edlake_role: 'data_analyst' }).setProtectedHeader({ alg, kid }).setIssuer('https://idp.example').setAudience('edlake').setExpirationTime(now + 60).sign(key);
     await expect(v.verify(await sign('RS256', 'r1', rsa.privateKey))).resolves.toMatchObject({ role: 'data_analyst' });
     await expect(v.verify(await sign('ES256', 'e1', ec.privateKey))).resolves.toMatchObject({ role: 'data_analyst' });
