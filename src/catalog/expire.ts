@@ -56,7 +56,8 @@ export async function expireSnapshots(lake: string, opts: ExpireOptions): Promis
     } catch {
       return;
     }
-    if (now - st.mtimeMs < minAgeMs) return;
+    // Grace is measured on the real clock (file times are real), retention on `now`.
+    if (minAgeMs > 0 && Date.now() - st.mtimeMs < minAgeMs) return;
     if (!dry) await fs.rm(abs, { force: true });
     removed.push(rel);
     freed += st.size;
@@ -66,7 +67,7 @@ export async function expireSnapshots(lake: string, opts: ExpireOptions): Promis
     if (id > curId) {
       // An interrupted publish's manifest: not a snapshot; its files stay protected while it is young.
       const st = await fs.stat(L.manifestFile(id));
-      if (now - st.mtimeMs < grace) {
+      if (Date.now() - st.mtimeMs < grace) {
         const l = await readManifest(lake, id).catch(() => undefined);
         for (const t of l?.manifest.tables ?? []) for (const f of t.files) referenced.add(f.path);
       } else {

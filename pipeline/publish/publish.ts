@@ -1,0 +1,109 @@
+/**
+ * The publish stage of `edlake pipeline run`: after the data tests pass, write the working
+ * database's marts (tier published) and refined tables (tier analyst) as a snapshot.
+ *
+ * It only gathers what the snapshot needs (which tables, the source files of raw.files, test
+ * results, model versions, the dictionary) and hands it to the catalog writer
+ * (src/catalog/writer.ts), which owns the format and the atomic publish.
+ */
+import { Db } from '../../src/db/duckdb.ts';
+import { writeSnapshot, type Json, type PublishResult, type PublishTable, type SourceFile } from '../../src/catalog/index.ts';
+import { silentProgress, type Progress } from '../../src/progress.ts';
+
+/** Schemas of the working database that are published, and their tier (decision 0001). */
+export const PUBLISHED_SCHEMAS: ReadonlyArray<{ schema: string; tier: PublishTable['tier'] }> = [
+  { schema: 'marts', tier: 'published' },
+  { schema: 'refined', tier: 'refined' },
+];
+
+/** Columns the API filters by, in clustering order: a file sorted by them lets zone maps skip. */
+export const CLUSTER_COLUMNS = ['school_key', 'section_key', 'student_key'] as const;
+
+/** Every table and view of the published schemas, with default sort keys. */
+export async function discoverTables(db: Db, exclude: (schema: string, table: string) => boolean = () => false): Promise<PublishTable[]> {
+  const out: PublishTable[] = [];
+  for (const { schema, tier } of PUBLISHED_SCHEMAS) {
+    const rows = await db.all<{ table_name: string }>(
+      `select table_name from information_schema.tables where table_schema = $1 and table_catalog = current_database() order by table_name`,
+      [schema],
+    );
+    for (const r of rows) {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(r.table_name) || exclude(schema, r.table_name)) continue;
+      const cols = await db.all<{ column_name: string }>(
+        `select column_name from information_schema.columns where table_schema = $1 and table_name = $2 and table_catalog = current_database()`,
+        [schema, r.table_name],
+      );
+      const names = new Set(cols.map((c) => c.column_name));
+      out.push({ schema, table: r.table_name, tier, sortKeys: CLUSTER_COLUMNS.filter((c) => names.has(c)) });
+    }
+  }
+  return out;
+}
+
+/**
+ * The delivered files the run's data was built from, from `raw.files` (decision 0001): loaded
+ * files with their content hash. Columns are found by name so that the raw stage may add others.
+ */
+export async function sourceFilesFromRaw(db: Db): Promise<SourceFile[]> {
+  const cols = await db.all<{ column_name: string }>(
+    `select column_name from information_schema.columns where table_schema = 'raw' and table_name = 'files' and table_catalog = current_database()`,
+  );
+  const names = new Set(cols.map((c) => c.column_name));
+  if (names.size === 0) return [];
+  const hash = ['sha256', 'hash', 'content_hash'].find((c) => names.has(c));
+  const pathCol = ['path', 'landing_path', 'original_path', 'file_path'].find((c) => names.has(c));
+  if (!hash || !pathCol) return [];
+  const source = names.has('source') ? 'source' : null;
+  const bytes = ['bytes', 'size', 'size_bytes'].find((c) => names.has(c));
+  const where = names.has('status') ? `where status = 'loaded'` : '';
+  const rows = await db.all<{ path: string; sha256: string; source: string | null; bytes: number | null }>(
+    `select "${pathCol}"::varchar as path, lower("${hash}"::varchar) as sha256, ${source ? `"${source}"::varchar` : 'null'} as source,
+            ${bytes ? `"${bytes}"::bigint` : 'null'} as bytes
+       from raw.files ${where} order by 1, 2`,
+  );
+  return rows.filter((r) => /^[0-9a-f]{64}$/.test(r.sha256));
+}
+
+export interface PublishStageInput {
+  db: Db;
+  lake: string;
+  runId: string;
+  dataThrough: string | null;
+  timezone: string;
+  /** Tables to publish; default: every table and view of `marts` and `refined`. */
+  tables?: PublishTable[];
+  /** Source files; default: the loaded files of `raw.files`. */
+  sourceFiles?: SourceFile[];
+  dataTests: Json;
+  modelVersions: Record<string, string>;
+  /** The data dictionary (pipeline/dictionary); null when it was not built. */
+  dictionary?: Json;
+  progress?: Progress;
+  now?: Date;
+}
+
+/** Publish the run's tables as a new snapshot. Call it only when the blocking data tests passed. */
+export async function publishStage(input: PublishStageInput): Promise<PublishResult> {
+  const progress = input.progress ?? silentProgress;
+  const tables = input.tables ?? (await discoverTables(input.db));
+  if (tables.length === 0) throw new Error('nothing to publish: no table in the marts or refined schemas');
+  progress.stage('publish', tables.length);
+  const result = await writeSnapshot({
+    lake: input.lake,
+    db: input.db,
+    tables,
+    runId: input.runId,
+    dataThrough: input.dataThrough,
+    sourceFiles: input.sourceFiles ?? (await sourceFilesFromRaw(input.db)),
+    dataTests: input.dataTests,
+    modelVersions: input.modelVersions,
+    dictionary: input.dictionary ?? null,
+    timezone: input.timezone,
+    ...(input.now ? { now: input.now } : {}),
+    onTable: (t) => progress.item(`${t.schema}.${t.table}${t.shared ? ' (unchanged, shared)' : ''}`, { rows: t.rows }),
+  });
+  progress.done(
+    `snapshot ${result.snapshotId}: ${result.filesWritten} files written (${result.bytesWritten} bytes), ${result.filesShared} shared`,
+  );
+  return result;
+}
