@@ -74,6 +74,10 @@ export async function buildNight(db: Db, night: number): Promise<void> {
   for (const s of STUDENTS) await db.run('insert into refined.students values ($1, $2, $3)', [s.student_key, s.school_key, s.grade_level]);
 }
 
-export function sortEquity<T extends { school_key: unknown; student_group: unknown }>(rows: T[]): T[] {
-  return [...rows].sort((a, b) => `${a.school_key}|${a.student_group}`.localeCompare(`${b.school_key}|${b.student_group}`));
+export function sortEquity<T extends object>(rows: T[]): T[] {
+  const k = (r: T) => {
+    const o = r as Record<string, unknown>;
+    return `${String(o['school_key'])}|${String(o['student_group'])}`;
+  };
+  return [...rows].sort((a, b) => k(a).localeCompare(k(b)));
 }
