@@ -45,6 +45,8 @@ export async function expireSnapshots(lake: string, opts: ExpireOptions): Promis
   const expired: number[] = [];
   const kept: number[] = [];
   const referenced = new Set<string>();
+  /** Files of the expired snapshots: known, finished files, removable at once when nothing kept needs them. */
+  const ofExpired = new Set<string>();
   const removed: string[] = [];
   let freed = 0;
 
@@ -80,6 +82,7 @@ export async function expireSnapshots(lake: string, opts: ExpireOptions): Promis
     const old = Date.parse(l.manifest.published_at) < cutoff;
     if (old && id !== curId) {
       expired.push(id);
+      for (const t of l.manifest.tables) for (const f of t.files) ofExpired.add(f.path);
       if (!dry) {
         const tomb: Tombstone = {
           snapshot_id: id,
@@ -98,7 +101,7 @@ export async function expireSnapshots(lake: string, opts: ExpireOptions): Promis
   }
 
   for (const rel of await listCatalogFiles(lake, 'data')) {
-    if (!referenced.has(rel)) await removeFile(rel, grace);
+    if (!referenced.has(rel)) await removeFile(rel, ofExpired.has(rel) ? 0 : grace);
   }
   for (const rel of await listCatalogFiles(lake, 'tmp')) await removeFile(rel, grace);
   for (const rel of await listCatalogFiles(lake, 'manifests')) if (rel.endsWith('.tmp')) await removeFile(rel, grace);
