@@ -1,0 +1,286 @@
+/**
+ * Stage raw: discover delivered files by content hash, archive their bytes (content-addressed,
+ * written once), and inhale their rows as delivered (all VARCHAR) with provenance into one Parquet
+ * file per delivered file. Nothing here guesses a type. A file that cannot be read is recorded
+ * as rejected with its reason, and the run goes on.
+ */
+import { copyFileSync, existsSync, readdirSync, statSync } from 'node:fs';
+import { extname, join, relative, sep } from 'node:path';
+import { literal, type Db } from '../src/db/duckdb.ts';
+import type { FileRejectionReason } from '../src/quality/reasons.ts';
+import { recogniseCsv, recogniseNdjson, recogniseXml, type Recognised } from './sources/recognise.ts';
+import { sourceByName } from './sources/index.ts';
+import { convertToUtf8, detectDelimiter, detectFormat, firstRecord, readableAsIs, scanFile, splitRecord, type Encoding } from './text.ts';
+import { xmlRootName, xmlToNdjson } from './xml.ts';
+import { rawFilesDir, rawRowsDir, type WorkDb } from './workdb.ts';
+
+export interface Delivered {
+  /** Path under the landing folder, with '/' separators. */
+  path: string;
+  abs: string;
+  source: string;
+  deliveryDate: string | null;
+}
+
+const DATE_DIR = /^\d{4}-\d{2}-\d{2}$/;
+
+/** Every file under the landing folder (symlinks followed, dot files ignored), in path order. */
+export function discover(landing: string): Delivered[] {
+  const out: Delivered[] = [];
+  if (!existsSync(landing)) return out;
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir).sort()) {
+      if (name.startsWith('.')) continue;
+      const abs = join(dir, name);
+      const st = statSync(abs);
+      if (st.isDirectory()) walk(abs);
+      else if (st.isFile()) {
+        const rel = relative(landing, abs).split(sep).join('/');
+        const parts = rel.split('/');
+        const source = parts.length > 1 ? (parts[0] as string) : '';
+        const date = parts.length > 2 && DATE_DIR.test(parts[1] as string) ? (parts[1] as string) : null;
+        out.push({ path: rel, abs, source, deliveryDate: date });
+      }
+    }
+  };
+  walk(landing);
+  return out;
+}
+
+export type RawStatus = 'loaded' | 'duplicate' | 'rejected';
+
+export interface RawFile {
+  path: string;
+  source: string;
+  sha256: string;
+  deliveryDate: string | null;
+  status: RawStatus;
+  reason?: FileRejectionReason | 'duplicate_file';
+  detail?: string;
+  duplicateOf?: string;
+  layout?: string;
+  format?: string;
+  encoding?: Encoding;
+  delimiter?: string;
+  bytes: number;
+  rows: number;
+  raggedRows: number;
+  recognised?: Recognised;
+  /** Parquet file of the inhaled rows (staging path during the run). */
+  rowsFile?: string;
+}
+
+interface Known {
+  status: string;
+  rows: number | null;
+  path: string;
+  reason: string | null;
+  layout: string | null;
+}
+
+/** Rename duplicated or empty header names so every column has a unique, non-empty name. */
+export function uniqueNames(header: readonly string[]): string[] {
+  const seen = new Map<string, number>();
+  return header.map((h, i) => {
+    let name = h.trim() === '' ? `column_${i + 1}` : h;
+    const k = name.toLowerCase();
+    const n = seen.get(k) ?? 0;
+    seen.set(k, n + 1);
+    if (n > 0) name = `${name}_${n + 1}`;
+    return name;
+  });
+}
+
+function reject(base: Omit<RawFile, 'status' | 'rows' | 'raggedRows'>, reason: FileRejectionReason, detail: string): RawFile {
+  return { ...base, status: 'rejected', reason, detail, rows: 0, raggedRows: 0 };
+}
+
+/**
+ * Process one delivered file: hash, compare with the catalog, archive, inhale.
+ * Returns undefined when the lake has already seen this very file (same path, same bytes).
+ */
+export async function ingestFile(work: WorkDb, lake: string, f: Delivered): Promise<RawFile | undefined> {
+  const { db } = work;
+  const scan = await scanFile(f.abs);
+  const seenHere = await db.one(`SELECT 1 AS x FROM raw.files WHERE path = $1 AND sha256 = $2`, [f.path, scan.sha256]);
+  if (seenHere) return undefined;
+  const base = { path: f.path, source: f.source, sha256: scan.sha256, deliveryDate: f.deliveryDate, bytes: scan.bytes, ...(scan.encoding ? { encoding: scan.encoding } : {}) };
+
+  // Same bytes already loaded under another name: a duplicate delivery, recorded, not loaded again.
+  const known = await db.one<Known & Record<string, string | number | null>>(
+    `SELECT status, rows, path, reason, layout FROM raw.files WHERE sha256 = $1 AND status = 'loaded' ORDER BY discovered_at LIMIT 1`,
+    [scan.sha256],
+  );
+  if (known) {
+    return { ...base, status: 'duplicate', reason: 'duplicate_file', duplicateOf: known.path, detail: `same bytes as ${known.path}`, rows: known.rows ?? 0, raggedRows: 0, ...(known.layout ? { layout: known.layout } : {}) };
+  }
+
+  archive(work, lake, f, scan.sha256);
+
+  const source = sourceByName(f.source);
+  if (scan.bytes === 0) return reject(base, 'empty_file', 'the file has no bytes');
+  if (!scan.encoding) return reject(base, 'unreadable', scan.notText ?? 'not text');
+  if (!source) return reject(base, 'unknown_source', `the landing folder ${JSON.stringify(f.source)} is not a known source`);
+  if (scan.head.trim() === '') return reject(base, 'empty_file', 'the file holds only white space');
+
+  // Bytes DuckDB can read directly, or a UTF-8 conversion in the staging folder.
+  let textPath = f.abs;
+  if (!readableAsIs(scan.encoding)) {
+    textPath = join(work.tmpDir, `${scan.sha256}.utf8`);
+    await convertToUtf8(f.abs, textPath, scan.encoding);
+  }
+  const format = detectFormat(scan.head);
+  const rowsFile = join(work.rowsDir, `${scan.sha256}.parquet`);
+  const prov = (recognised: Recognised) => ({
+    file: literal(scan.sha256),
+    source: literal(f.source),
+    delivered: f.deliveryDate ? `DATE ${literal(f.deliveryDate)}` : 'CAST(NULL AS DATE)',
+    layout: literal(recognised.layout.id),
+  });
+
+  if (format === 'csv') {
+    const headerLine = firstRecord(scan.head);
+    const delimiter = detectDelimiter(headerLine);
+    const header = splitRecord(headerLine, delimiter);
+    const recognised = recogniseCsv(source, header, delimiter);
+    if (!recognised) {
+      return reject({ ...base, format, delimiter }, 'unknown_layout', `no ${f.source} layout recognises the header (${header.length} column(s), delimiter ${JSON.stringify(delimiter)}): ${header.slice(0, 8).join(', ')}${header.length > 8 ? ', ...' : ''}`);
+    }
+    const names = uniqueNames(header);
+    // Explicit columns, one more than the header, so that a row with extra fields shows in `__extra`;
+    // null_padding marks missing trailing fields as NULL (delivered empty fields stay '').
+    const colSpec = [...names, '__extra'].map((n) => `${literal(n)}: 'VARCHAR'`).join(', ');
+    const p = prov(recognised);
+    const last = names[names.length - 1] as string;
+    const select = names.map((n) => `"${n.replaceAll('"', '""')}"`).join(', ');
+    const lastQ = `"${last.replaceAll('"', '""')}"`;
+    await db.run(
+      `COPY (
+         SELECT ${select},
+           ${p.file} AS _file_sha256, CAST(row_number() OVER () AS INTEGER) AS _row_number, ${p.source} AS _source,
+           ${p.delivered} AS _delivered_at, ${p.layout} AS _layout,
+           (${lastQ} IS NULL OR __extra IS NOT NULL) AS _ragged
+         FROM read_csv(${literal(textPath)}, auto_detect = false, header = false, skip = 1, delim = ${literal(delimiter)},
+           quote = '"', escape = '"', columns = {${colSpec}}, null_padding = true, nullstr = ${literal('\u0001')},
+           strict_mode = false, parallel = false)
+       ) TO ${literal(rowsFile)} (FORMAT parquet, COMPRESSION zstd)`,
+    );
+    return finishInhale(db, { ...base, format, delimiter, layout: recognised.layout.id, recognised }, rowsFile);
+  }
+
+  if (format === 'ndjson') {
+    let first: Record<string, unknown>;
+    try {
+      const parsed: unknown = JSON.parse(firstRecord(scan.head.trimStart()));
+      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
+      first = parsed as Record<string, unknown>;
+    } catch (err) {
+      return reject({ ...base, format }, 'unreadable', `the first line is not a JSON object: ${(err as Error).message}`);
+    }
+    const recognised = recogniseNdjson(source, first);
+    if (!recognised || recognised.layout.format !== 'ndjson') {
+      return reject({ ...base, format }, 'unknown_layout', `no ${f.source} resource recognises the keys ${Object.keys(first).slice(0, 8).join(', ')}`);
+    }
+    const p = prov(recognised);
+    // One line per row, as text; lines that are not valid JSON are kept and quarantined later.
+    await db.run(
+      `COPY (
+         SELECT ${literal(recognised.layout.resource)} AS _record_type, line AS json,
+           ${p.file} AS _file_sha256, CAST(n AS INTEGER) AS _row_number, ${p.source} AS _source,
+           ${p.delivered} AS _delivered_at, ${p.layout} AS _layout, NOT coalesce(json_valid(line), false) AS _ragged
+         FROM (SELECT line, row_number() OVER () AS n
+               FROM read_csv(${literal(textPath)}, auto_detect = false, header = false, delim = ${literal('\u0001')}, quote = '', escape = '',
+                 columns = {'line': 'VARCHAR'}, nullstr = ${literal('\u0002')}, strict_mode = false, parallel = false))
+         WHERE trim(line) <> ''
+       ) TO ${literal(rowsFile)} (FORMAT parquet, COMPRESSION zstd)`,
+    );
+    return finishInhale(db, { ...base, format, layout: recognised.layout.id, recognised }, rowsFile);
+  }
+
+  // XML interchange
+  const root = xmlRootName(scan.head);
+  const recognised = root ? recogniseXml(source, root) : undefined;
+  if (!recognised) return reject({ ...base, format }, 'unknown_layout', `no ${f.source} layout reads XML root ${JSON.stringify(root ?? '')}`);
+  const nd = join(work.tmpDir, `${scan.sha256}.ndjson`);
+  try {
+    await xmlToNdjson(textPath, nd);
+  } catch (err) {
+    return reject({ ...base, format }, 'unreadable', (err as Error).message);
+  }
+  const p = prov(recognised);
+  await db.run(
+    `COPY (
+       SELECT json_extract_string(j, '$.t') AS _record_type, CAST(json_extract(j, '$.r') AS VARCHAR) AS json,
+         ${p.file} AS _file_sha256, CAST(row_number() OVER () AS INTEGER) AS _row_number, ${p.source} AS _source,
+         ${p.delivered} AS _delivered_at, ${p.layout} AS _layout, false AS _ragged
+       FROM (SELECT json AS j FROM read_json_objects(${literal(nd)}, format = 'newline_delimited'))
+     ) TO ${literal(rowsFile)} (FORMAT parquet, COMPRESSION zstd)`,
+  );
+  return finishInhale(db, { ...base, format, layout: recognised.layout.id, recognised }, rowsFile);
+}
+
+async function finishInhale(db: Db, r: Omit<RawFile, 'status' | 'rows' | 'raggedRows'>, rowsFile: string): Promise<RawFile> {
+  const counts = await db.one<{ n: number; ragged: number }>(
+    `SELECT count(*)::INTEGER AS n, count(*) FILTER (WHERE _ragged)::INTEGER AS ragged FROM read_parquet(${literal(rowsFile)})`,
+  );
+  const n = counts?.n ?? 0;
+  if (n === 0) {
+    return reject(r, r.format === 'csv' ? 'header_only' : 'empty_file', r.format === 'csv' ? 'the file has a header line but no data rows' : 'the file has no records');
+  }
+  if (r.format === 'csv' && n >= 3 && (counts?.ragged ?? 0) === n) {
+    return reject(r, 'unreadable', `every one of the ${n} rows has a different number of fields than the header: the delimiter or quoting is not what the header suggests`);
+  }
+  return { ...r, status: 'loaded', rows: n, raggedRows: counts?.ragged ?? 0, rowsFile };
+}
+
+/** Copy the delivered bytes into the archive (staging until commit), once per content hash. */
+function archive(work: WorkDb, lake: string, f: Delivered, sha256: string): void {
+  const ext = extname(f.path).toLowerCase().replace(/[^.a-z0-9]/g, '');
+  const name = `${sha256}${ext}`;
+  if (existsSync(join(rawFilesDir(lake), name)) || existsSync(join(work.filesDir, name))) return;
+  copyFileSync(f.abs, join(work.filesDir, name));
+}
+
+/** Record a file in raw.files. */
+export async function catalog(db: Db, runId: string, r: RawFile, tenant: string | null): Promise<void> {
+  await db.run(
+    `INSERT INTO raw.files VALUES ($sha, $path, $source, CAST($date AS DATE), $layout, $format, $encoding, $delimiter, $bytes,
+       $status, $reason, $detail, $dup, $rows, $ragged, $header, $colmap, $tenant, $run, now())`,
+    {
+      sha: r.sha256,
+      path: r.path,
+      source: r.source,
+      date: r.deliveryDate,
+      layout: r.layout ?? null,
+      format: r.format ?? null,
+      encoding: r.encoding ?? null,
+      delimiter: r.delimiter ?? null,
+      bytes: r.bytes,
+      status: r.status,
+      reason: r.reason ?? null,
+      detail: r.detail ?? null,
+      dup: r.duplicateOf ?? null,
+      rows: r.rows,
+      ragged: r.raggedRows,
+      header: null,
+      colmap: r.recognised ? JSON.stringify(r.recognised.columns) : null,
+      tenant,
+      run: runId,
+    },
+  );
+}
+
+/** Views over the archived rows, one per layout, for data engineers (recreated each run). */
+export async function rawViews(db: Db, lake: string): Promise<void> {
+  const layouts = await db.all<{ layout: string; files: string }>(
+    `SELECT layout, string_agg(sha256, ',' ORDER BY sha256) AS files FROM raw.files WHERE status = 'loaded' AND layout IS NOT NULL GROUP BY layout`,
+  );
+  for (const l of layouts) {
+    const name = `rows_${l.layout.replace(/[^a-z0-9]+/gi, '_').toLowerCase()}`;
+    const list = l.files
+      .split(',')
+      .map((s) => literal(join(rawRowsDir(lake), `${s}.parquet`)))
+      .join(', ');
+    await db.run(`CREATE OR REPLACE VIEW raw."${name}" AS SELECT * FROM read_parquet([${list}], union_by_name = true)`);
+  }
+}

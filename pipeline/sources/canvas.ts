@@ -1,0 +1,120 @@
+/**
+ * Canvas data in the Ed-Fi LMS Unifying Data Model CSV layout (LMS Toolkit): users, sections,
+ * section associations, assignments, submissions. Canvas names students by its own user id; the
+ * users file links that id to the SIS ID, and the link is kept in the identity store (id type
+ * `lms`), so that submissions are recognised against the roster like any vendor file.
+ */
+import type { SourceDefinition } from './types.ts';
+
+const common = { SourceSystemIdentifier: [], SourceSystem: [], CreateDate: [], LastModifiedDate: [] } as const;
+
+export const canvas: SourceDefinition = {
+  name: 'canvas',
+  description: 'Canvas LMS data in the Ed-Fi LMS Unifying Data Model CSV layout.',
+  layouts: [
+    {
+      id: 'canvas.users',
+      description: 'LMS users: links the Canvas user id to the SIS ID; names and e-mail go to the identity store only.',
+      format: 'csv',
+      delimiter: ',',
+      phase: 2,
+      identify: ['SourceSystemIdentifier', 'UserRole', 'SISUserIdentifier', 'EmailAddress'],
+      columns: { ...common, UserRole: [], LocalUserIdentifier: [], SISUserIdentifier: [], Name: [], EmailAddress: [] },
+      mappings: [],
+      identity: [
+        {
+          kind: 'student',
+          where: `lower({UserRole}) = 'student'`,
+          id: 'SISUserIdentifier',
+          otherIds: [['lms', 'SourceSystemIdentifier']],
+          fullName: 'Name',
+          email: 'EmailAddress',
+          defines: false,
+        },
+        {
+          kind: 'staff',
+          where: `lower({UserRole}) <> 'student'`,
+          id: 'SISUserIdentifier',
+          otherIds: [['lms', 'SourceSystemIdentifier']],
+          fullName: 'Name',
+          email: 'EmailAddress',
+          defines: false,
+        },
+      ],
+    },
+    {
+      id: 'canvas.sections',
+      description: 'LMS sections, linked to SIS sections by SISSectionIdentifier.',
+      format: 'csv',
+      delimiter: ',',
+      phase: 2,
+      identify: ['SourceSystemIdentifier', 'SISSectionIdentifier', 'Title', 'LMSSectionStatus'],
+      columns: { ...common, SISSectionIdentifier: [], Title: [], SectionDescription: [], Term: [], LMSSectionStatus: [] },
+      mappings: [
+        {
+          entity: 'lms_sections',
+          fields: { lms_section_id: 'SourceSystemIdentifier', section_key: { sectionOf: 'SISSectionIdentifier' }, title: 'Title', source_system: 'SourceSystem' },
+        },
+      ],
+    },
+    {
+      id: 'canvas.section_associations',
+      description: 'LMS section enrollments.',
+      format: 'csv',
+      delimiter: ',',
+      phase: 2,
+      identify: ['SourceSystemIdentifier', 'EnrollmentStatus', 'LMSUserSourceSystemIdentifier', 'LMSSectionSourceSystemIdentifier'],
+      columns: { ...common, EnrollmentStatus: [], LMSUserSourceSystemIdentifier: [], LMSSectionSourceSystemIdentifier: [] },
+      mappings: [],
+      skip: { '*': 'LMS section enrollments mirror the SIS rosters, which are the refined source of section membership' },
+    },
+    {
+      id: 'canvas.assignments',
+      description: 'Assignments of LMS sections.',
+      format: 'csv',
+      delimiter: ',',
+      phase: 3,
+      identify: ['SourceSystemIdentifier', 'Title', 'DueDateTime', 'LMSSectionSourceSystemIdentifier'],
+      columns: {
+        ...common,
+        Title: [],
+        AssignmentCategory: [],
+        AssignmentDescription: [],
+        StartDateTime: [],
+        EndDateTime: [],
+        DueDateTime: [],
+        SubmissionType: [],
+        MaxPoints: [],
+        LMSSectionSourceSystemIdentifier: [],
+      },
+      mappings: [
+        {
+          entity: 'lms_assignments',
+          fields: { assignment_id: 'SourceSystemIdentifier', lms_section_id: 'LMSSectionSourceSystemIdentifier', title: 'Title', due_date_time: 'DueDateTime', max_points: 'MaxPoints' },
+        },
+      ],
+    },
+    {
+      id: 'canvas.submissions',
+      description: 'Submissions (on time, late, missing) of assignments by students.',
+      format: 'csv',
+      delimiter: ',',
+      phase: 3,
+      identify: ['SourceSystemIdentifier', 'SubmissionStatus', 'AssignmentSourceSystemIdentifier', 'LMSUserSourceSystemIdentifier'],
+      columns: { ...common, SubmissionStatus: [], SubmissionDateTime: [], EarnedPoints: [], Grade: [], AssignmentSourceSystemIdentifier: [], LMSUserSourceSystemIdentifier: [] },
+      student: { candidates: ['LMSUserSourceSystemIdentifier'], idTypes: ['lms', 'local', 'state'] },
+      mappings: [
+        {
+          entity: 'lms_submissions',
+          fields: {
+            student_key: { student: 'LMSUserSourceSystemIdentifier' },
+            assignment_id: 'AssignmentSourceSystemIdentifier',
+            submission_status_descriptor: 'SubmissionStatus',
+            submission_date_time: 'SubmissionDateTime',
+            earned_points: 'EarnedPoints',
+          },
+        },
+      ],
+    },
+  ],
+};

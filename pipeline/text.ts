@@ -1,0 +1,184 @@
+/**
+ * Reading delivered bytes as text: one streaming pass that hashes the file and judges its
+ * encoding, then the header line and the delimiter. Nothing here guesses types.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import iconv from 'iconv-lite';
+
+export type Encoding = 'utf-8' | 'utf-8-bom' | 'utf-16le' | 'utf-16be' | 'windows-1252';
+
+export interface FileScan {
+  sha256: string;
+  bytes: number;
+  /** Encoding judged from the BOM and the bytes; undefined when the bytes are not text. */
+  encoding: Encoding | undefined;
+  /** Why the bytes are not text, when they are not. */
+  notText?: string;
+  /** First bytes (up to 256 KiB) decoded, BOM removed; for the header and the format. */
+  head: string;
+}
+
+const HEAD_BYTES = 256 * 1024;
+
+/** Control characters that never occur in a text export (everything below 0x20 but TAB, LF, CR, FF, SUB). */
+function isBadControl(b: number): boolean {
+  return b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d && b !== 0x0c && b !== 0x1a;
+}
+
+/** Hash the file and judge its encoding in one streaming pass. */
+export async function scanFile(path: string): Promise<FileScan> {
+  const hash = createHash('sha256');
+  const utf8 = new TextDecoder('utf-8', { fatal: true });
+  let utf8Valid = true;
+  let bytes = 0;
+  let nul = 0;
+  let controls = 0;
+  const headChunks: Buffer[] = [];
+  let headLen = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+    const buf = chunk as Buffer;
+    hash.update(buf);
+    bytes += buf.length;
+    if (headLen < HEAD_BYTES) {
+      const take = buf.subarray(0, HEAD_BYTES - headLen);
+      headChunks.push(take);
+      headLen += take.length;
+    }
+    if (utf8Valid) {
+      try {
+        utf8.decode(buf, { stream: true });
+      } catch {
+        utf8Valid = false;
+      }
+    }
+    for (let i = 0; i < buf.length; i++) {
+      const b = buf[i] as number;
+      if (b < 0x20) {
+        if (b === 0) nul++;
+        else if (isBadControl(b)) controls++;
+      }
+    }
+  }
+  if (utf8Valid) {
+    try {
+      utf8.decode();
+    } catch {
+      utf8Valid = false;
+    }
+  }
+  const head = Buffer.concat(headChunks);
+  const sha256 = hash.digest('hex');
+  if (bytes === 0) return { sha256, bytes, encoding: undefined, notText: 'the file is empty', head: '' };
+  let encoding: Encoding;
+  if (head[0] === 0xff && head[1] === 0xfe) encoding = 'utf-16le';
+  else if (head[0] === 0xfe && head[1] === 0xff) encoding = 'utf-16be';
+  else if (nul > 0) return { sha256, bytes, encoding: undefined, notText: `the file holds ${nul} NUL byte(s): binary, not text`, head: '' };
+  else if (controls > Math.max(2, bytes / 1000))
+    return { sha256, bytes, encoding: undefined, notText: `the file holds ${controls} control byte(s): binary, not text`, head: '' };
+  else if (head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) encoding = utf8Valid ? 'utf-8-bom' : 'windows-1252';
+  else encoding = utf8Valid ? 'utf-8' : 'windows-1252';
+  return { sha256, bytes, encoding, head: decodeHead(head, encoding) };
+}
+
+function decodeHead(head: Buffer, encoding: Encoding): string {
+  switch (encoding) {
+    case 'utf-8':
+      return head.toString('utf8');
+    case 'utf-8-bom':
+      return head.subarray(3).toString('utf8');
+    case 'utf-16le':
+      return iconv.decode(head.subarray(2), 'utf-16le');
+    case 'utf-16be':
+      return iconv.decode(head.subarray(2), 'utf-16be');
+    case 'windows-1252':
+      return iconv.decode(head, 'windows-1252');
+  }
+}
+
+/** Whether DuckDB can read the bytes as they are (UTF-8, with or without BOM). */
+export function readableAsIs(encoding: Encoding): boolean {
+  return encoding === 'utf-8' || encoding === 'utf-8-bom';
+}
+
+/** Convert a non-UTF-8 file to UTF-8 (streaming), BOM removed. */
+export async function convertToUtf8(src: string, dest: string, encoding: Encoding): Promise<void> {
+  const from = encoding === 'utf-8-bom' ? 'utf-8' : encoding;
+  await pipeline(createReadStream(src), iconv.decodeStream(from, { stripBOM: true }), iconv.encodeStream('utf-8'), createWriteStream(dest));
+}
+
+export type TextFormat = 'csv' | 'ndjson' | 'xml';
+
+export function detectFormat(head: string): TextFormat {
+  const t = head.trimStart();
+  if (t.startsWith('<')) return 'xml';
+  if (t.startsWith('{')) return 'ndjson';
+  return 'csv';
+}
+
+/** The first record of a CSV text (quoted newlines respected), without its line ending. */
+export function firstRecord(text: string): string {
+  let inQuotes = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') inQuotes = !inQuotes;
+    else if (!inQuotes && (c === '\n' || c === '\r')) return text.slice(0, i);
+  }
+  return text;
+}
+
+export const DELIMITERS = [',', '\t', '^', '|', ';'] as const;
+export type Delimiter = (typeof DELIMITERS)[number];
+
+/** The delimiter that splits the header line into the most fields (outside quotes). */
+export function detectDelimiter(headerLine: string): Delimiter {
+  let best: Delimiter = ',';
+  let bestCount = -1;
+  for (const d of DELIMITERS) {
+    let n = 0;
+    let inQuotes = false;
+    for (const c of headerLine) {
+      if (c === '"') inQuotes = !inQuotes;
+      else if (!inQuotes && c === d) n++;
+    }
+    if (n > bestCount) {
+      best = d;
+      bestCount = n;
+    }
+  }
+  return best;
+}
+
+/** Split one CSV record into fields (RFC 4180 quotes, "" as an escaped quote). */
+export function splitRecord(line: string, delimiter: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let inQuotes = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i] as string;
+    if (inQuotes) {
+      if (c === '"') {
+        if (line[i + 1] === '"') {
+          cur += '"';
+          i++;
+        } else inQuotes = false;
+      } else cur += c;
+    } else if (c === '"') inQuotes = true;
+    else if (c === delimiter) {
+      out.push(cur);
+      cur = '';
+    } else cur += c;
+  }
+  out.push(cur);
+  return out;
+}
+
+/** Normalized form of a header name, for matching aliases: lower case, letters and digits only. */
+export function normalizeHeader(name: string): string {
+  return name
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, '');
+}
