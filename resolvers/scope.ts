@@ -1,0 +1,133 @@
+/**
+ * The caller's scope, derived from the data of the current snapshot (never from client arguments),
+ * and the SQL that applies it.
+ *
+ * - teacher: sections of their active staff-section associations (as of the snapshot's data-through
+ *   date), and the schools of those sections;
+ * - principal: schools of their active assignments with a principal position;
+ * - every other role: the whole district.
+ *
+ * Scope keys are bound as parameters of every statement (`$scope_sections`, `$scope_schools`), so
+ * a statement cannot run without them and cached rows are keyed by them.
+ */
+import { POLICY, type Role } from '../src/auth/roles.ts';
+import { inList, type Params, type SnapshotQueries } from './runner.ts';
+import { T } from './tables.ts';
+
+export type Scope =
+  | { kind: 'all' }
+  | { kind: 'schools'; schoolKeys: string[] }
+  | { kind: 'sections'; sectionKeys: string[]; schoolKeys: string[] };
+
+/** The reference date of "active" in a snapshot: its data-through date, else its publish date. */
+export function activeOn(q: SnapshotQueries): string {
+  return q.snap.info.dataThrough ?? q.snap.info.publishedAt.slice(0, 10);
+}
+
+/** Derive the scope of a caller from the current snapshot. `staffKey` undefined: no staff record. */
+export async function deriveScope(q: SnapshotQueries, role: Role, staffKey: string | undefined): Promise<Scope> {
+  const rows = POLICY[role].rows;
+  if (rows === 'all') return { kind: 'all' };
+  if (staffKey === undefined) {
+    return rows === 'own_schools' ? { kind: 'schools', schoolKeys: [] } : { kind: 'sections', sectionKeys: [], schoolKeys: [] };
+  }
+  const on = activeOn(q);
+  if (rows === 'own_schools') {
+    const r = await q.all<{ school_key: string }>(
+      `SELECT DISTINCT a.school_key FROM ${T.staffAssignment} a
+        WHERE a.staff_key = $staff AND a.is_principal
+          AND a.begin_date <= $on::DATE AND (a.end_date IS NULL OR a.end_date >= $on::DATE)
+        ORDER BY 1`,
+      { staff: staffKey, on },
+    );
+    return { kind: 'schools', schoolKeys: r.map((x) => x.school_key) };
+  }
+  const r = await q.all<{ section_key: string; school_key: string }>(
+    `SELECT DISTINCT ss.section_key, s.school_key FROM ${T.staffSection} ss
+       JOIN ${T.section} s ON s.section_key = ss.section_key
+      WHERE ss.staff_key = $staff
+        AND ss.begin_date <= $on::DATE AND (ss.end_date IS NULL OR ss.end_date >= $on::DATE)
+      ORDER BY 1`,
+    { staff: staffKey, on },
+  );
+  return {
+    kind: 'sections',
+    sectionKeys: r.map((x) => x.section_key),
+    schoolKeys: [...new Set(r.map((x) => x.school_key))].sort(),
+  };
+}
+
+/** A stable text of a scope, for logs-free cache keys and metrics labels. */
+export function scopeKey(scope: Scope): string {
+  if (scope.kind === 'all') return 'all';
+  if (scope.kind === 'schools') return `schools:${scope.schoolKeys.join(',')}`;
+  return `sections:${scope.sectionKeys.join(',')}`;
+}
+
+/**
+ * SQL predicates applying the scope, and the parameters they need. Each takes the alias of a
+ * table that has the named key column. The membership predicate is evaluated in the snapshot being
+ * read (a past snapshot's roster for a past date), with the scope of the current snapshot.
+ */
+export class ScopeSql {
+  constructor(
+    readonly scope: Scope,
+    private readonly on: string,
+  ) {}
+
+  get params(): Params {
+    if (this.scope.kind === 'all') return {};
+    if (this.scope.kind === 'schools') return { scope_schools: this.scope.schoolKeys };
+    return { scope_sections: this.scope.sectionKeys, scope_schools: this.scope.schoolKeys, scope_on: this.on };
+  }
+
+  /** Rows of students (alias has student_key, and school_key when `schoolCol` is given). */
+  students(alias: string, schoolCol: string | null = 'school_key'): string {
+    const s = this.scope;
+    if (s.kind === 'all') return 'TRUE';
+    if (s.kind === 'schools') {
+      if (schoolCol === null) {
+        return `${alias}.student_key IN (SELECT st.student_key FROM ${T.student} st WHERE st.school_key IN ${inList('scope_schools')})`;
+      }
+      return `${alias}.${schoolCol} IN ${inList('scope_schools')}`;
+    }
+    return `${alias}.student_key IN (SELECT m.student_key FROM ${T.sectionMembership} m
+        WHERE m.section_key IN ${inList('scope_sections')}
+          AND m.begin_date <= $scope_on::DATE AND (m.end_date IS NULL OR m.end_date >= $scope_on::DATE))`;
+  }
+
+  /** Rows of sections (alias has section_key and school_key). */
+  sections(alias: string): string {
+    const s = this.scope;
+    if (s.kind === 'all') return 'TRUE';
+    if (s.kind === 'schools') return `${alias}.school_key IN ${inList('scope_schools')}`;
+    return `${alias}.section_key IN ${inList('scope_sections')}`;
+  }
+
+  /** Rows of schools (alias has school_key). */
+  schools(alias: string): string {
+    if (this.scope.kind === 'all') return 'TRUE';
+    return `${alias}.school_key IN ${inList('scope_schools')}`;
+  }
+
+  /** Rows of a membership table (alias has section_key and student_key): only in-scope sections' rows. */
+  memberships(alias: string): string {
+    const s = this.scope;
+    if (s.kind === 'all') return 'TRUE';
+    if (s.kind === 'schools') {
+      return `${alias}.section_key IN (SELECT sc.section_key FROM ${T.section} sc WHERE sc.school_key IN ${inList('scope_schools')})`;
+    }
+    return `${alias}.section_key IN ${inList('scope_sections')}`;
+  }
+
+  /** Rows keyed by staff (alias has staff_key): staff teaching an in-scope section, or assigned to an in-scope school. */
+  staff(alias: string): string {
+    const s = this.scope;
+    if (s.kind === 'all') return 'TRUE';
+    if (s.kind === 'schools') {
+      return `(${alias}.staff_key IN (SELECT ss.staff_key FROM ${T.staffSection} ss JOIN ${T.section} sc ON sc.section_key = ss.section_key WHERE sc.school_key IN ${inList('scope_schools')})
+           OR ${alias}.staff_key IN (SELECT a.staff_key FROM ${T.staffAssignment} a WHERE a.school_key IN ${inList('scope_schools')}))`;
+    }
+    return `${alias}.staff_key IN (SELECT ss.staff_key FROM ${T.staffSection} ss WHERE ss.section_key IN ${inList('scope_sections')})`;
+  }
+}

@@ -1,0 +1,170 @@
+/**
+ * Which published snapshot answers a request, and the pooled DuckDB connections over it.
+ *
+ * The API reads only published snapshots. A `SnapshotSource` lists them, resolves a selection
+ * (`snapshotId`, or `asOf` a date in the district's time zone) and opens one: an in-memory DuckDB
+ * with one view per published table, served through a small connection pool. The catalog adapter
+ * (src/server/catalog-source.ts) opens snapshots of a lake; tests build small snapshots in memory.
+ */
+import type { DuckDBInstance } from '@duckdb/node-api';
+import { Pool, defaultPoolSize } from '../src/db/pool.ts';
+
+export interface SnapshotInfo {
+  id: number;
+  /** ISO timestamp of publication. */
+  publishedAt: string;
+  /** Date the data runs through (YYYY-MM-DD), when known. */
+  dataThrough: string | null;
+  runId: string | null;
+}
+
+export interface OpenedSnapshot {
+  info: SnapshotInfo;
+  pool: Pool;
+  /** Names of the tables and views the snapshot publishes. */
+  tables: ReadonlySet<string>;
+  /** The data dictionary and lineage kept in the snapshot's manifest. */
+  dictionary: unknown;
+}
+
+export interface SnapshotSelection {
+  snapshotId?: number | undefined;
+  /** A calendar date YYYY-MM-DD, read in the district's time zone. */
+  asOf?: string | undefined;
+}
+
+/** A selection that names no snapshot: unknown id, or a date before the first snapshot. */
+export class SnapshotNotFoundError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SnapshotNotFoundError';
+  }
+}
+
+export interface SnapshotSource {
+  /** Every readable snapshot, oldest first. */
+  list(): Promise<SnapshotInfo[]>;
+  /** The snapshot a selection names (the current one when it names none). */
+  resolve(sel: SnapshotSelection): Promise<SnapshotInfo>;
+  /** Open (or reuse) a snapshot for serving. */
+  open(id: number): Promise<OpenedSnapshot>;
+  close(): Promise<void>;
+}
+
+/**
+ * End of a calendar day in a time zone, as a UTC instant: the first instant of the next day there.
+ * (A date resolves to the latest snapshot published at or before the end of that day.)
+ */
+export function endOfDayUtc(date: string, timeZone: string): Date {
+  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+  const nextMidnightUtc = Date.UTC(y, m - 1, d + 1);
+  // offset of the zone at that moment: local wall time minus UTC
+  const offsetAt = (t: number): number => {
+    const parts = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    }).formatToParts(new Date(t));
+    const get = (type: string) => Number(parts.find((p) => p.type === type)?.value);
+    return Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second')) - t;
+  };
+  // local midnight of the next day = nextMidnightUtc - offset (iterate once for DST edges)
+  let guess = nextMidnightUtc - offsetAt(nextMidnightUtc);
+  guess = nextMidnightUtc - offsetAt(guess);
+  return new Date(guess);
+}
+
+/** Resolve a selection against a list of snapshots (oldest first). */
+export function resolveSelection(list: SnapshotInfo[], sel: SnapshotSelection, timeZone: string): SnapshotInfo {
+  if (list.length === 0) throw new SnapshotNotFoundError('no snapshot has been published yet');
+  if (sel.snapshotId !== undefined && sel.asOf !== undefined) {
+    throw new SnapshotNotFoundError('give either snapshotId or asOf, not both');
+  }
+  if (sel.snapshotId !== undefined) {
+    const s = list.find((x) => x.id === sel.snapshotId);
+    if (!s) throw new SnapshotNotFoundError(`snapshot ${sel.snapshotId} does not exist (or has expired)`);
+    return s;
+  }
+  if (sel.asOf !== undefined) {
+    const end = endOfDayUtc(sel.asOf, timeZone).getTime();
+    let found: SnapshotInfo | undefined;
+    for (const s of list) if (Date.parse(s.publishedAt) < end) found = s;
+    if (!found) {
+      throw new SnapshotNotFoundError(
+        `no snapshot was published on or before ${sel.asOf} (${timeZone}); the first is ${list[0]?.id} of ${list[0]?.publishedAt}`,
+      );
+    }
+    return found;
+  }
+  return list[list.length - 1] as SnapshotInfo;
+}
+
+export interface InstanceSnapshot {
+  info: SnapshotInfo;
+  instance: DuckDBInstance;
+  dictionary?: unknown;
+}
+
+/**
+ * Snapshots given as DuckDB instances that already hold the published tables (views or tables).
+ * The catalog adapter and the tests build on it.
+ */
+export class InstanceSnapshotSource implements SnapshotSource {
+  private readonly opened = new Map<number, Promise<OpenedSnapshot>>();
+
+  constructor(
+    private readonly snapshots: () => Promise<InstanceSnapshot[]> | InstanceSnapshot[],
+    private readonly timeZone: string,
+    private readonly poolSize = defaultPoolSize(),
+  ) {}
+
+  async list(): Promise<SnapshotInfo[]> {
+    const all = await this.snapshots();
+    return all.map((s) => s.info).sort((a, b) => a.id - b.id);
+  }
+
+  async resolve(sel: SnapshotSelection): Promise<SnapshotInfo> {
+    return resolveSelection(await this.list(), sel, this.timeZone);
+  }
+
+  open(id: number): Promise<OpenedSnapshot> {
+    let p = this.opened.get(id);
+    if (!p) {
+      p = this.openUncached(id);
+      this.opened.set(id, p);
+      p.catch(() => this.opened.delete(id));
+    }
+    return p;
+  }
+
+  private async openUncached(id: number): Promise<OpenedSnapshot> {
+    const snap = (await this.snapshots()).find((s) => s.info.id === id);
+    if (!snap) throw new SnapshotNotFoundError(`snapshot ${id} does not exist (or has expired)`);
+    const pool = await Pool.create(snap.instance, this.poolSize);
+    const tables = new Set<string>();
+    await pool.use(async (db) => {
+      for (const r of await db.all<{ name: string }>(
+        `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'main'`,
+      )) {
+        tables.add(r.name);
+      }
+    });
+    return { info: snap.info, pool, tables, dictionary: snap.dictionary ?? null };
+  }
+
+  async close(): Promise<void> {
+    for (const p of this.opened.values()) {
+      try {
+        (await p).pool.close();
+      } catch {
+        // failed to open: nothing to close
+      }
+    }
+    this.opened.clear();
+  }
+}

@@ -1,0 +1,280 @@
+/**
+ * The API server, built (not started): graphql-yoga over the Pothos schema, with token
+ * verification, limits, masking, CORS, CSRF prevention, JSON logs, health and metrics.
+ * `app.fetch(request)` answers without a port (tests); src/server/start.ts listens.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
+import { GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
+import { createServerAdapter } from '@whatwg-node/server';
+import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Config } from '../config.ts';
+import { AuthenticationError, bearerToken, createVerifier, type Verifier } from '../auth/jwt.ts';
+import { viewerFor } from '../auth/viewer.ts';
+import { QueryCancelledError } from '../db/pool.ts';
+import { buildSchema } from '../../schema/index.ts';
+import type { GraphQLContext } from '../../schema/builder.ts';
+import { RequestData } from '../../resolvers/context.ts';
+import { newRequestState } from '../../resolvers/runner.ts';
+import type { SnapshotSource } from '../../resolvers/snapshots.ts';
+import type { IdentityStore } from '../../resolvers/identity.ts';
+
+export type ServerConfig = Pick<
+  Config,
+  | 'jwtSecret' | 'jwtJwksUrl' | 'jwtJwksFile' | 'jwtAlgorithms' | 'jwtIssuer' | 'jwtAudience' | 'jwtClockTolerance'
+  | 'jwtRoleClaim' | 'jwtStaffClaim' | 'jwtEmailClaim' | 'apiProduction' | 'apiQueryTimeout' | 'apiCorsOrigins'
+  | 'piiKey' | 'tenant'
+>;
+
+export interface LogEntry {
+  level: 'info' | 'warn' | 'error';
+  msg: string;
+  [k: string]: unknown;
+}
+
+export interface AppOptions {
+  config: ServerConfig;
+  source: SnapshotSource;
+  identity?: IdentityStore | undefined;
+  lake?: string | undefined;
+  /** Where JSON log entries go (default: one line each on stdout). */
+  log?: (entry: LogEntry) => void;
+  /** Limits (defaults suit the schema). */
+  limits?: Partial<Limits>;
+}
+
+export interface Limits {
+  maxDepth: number;
+  maxAliases: number;
+  maxCost: number;
+  maxTokens: number;
+  maxDirectives: number;
+  maxBodyBytes: number;
+}
+
+export const DEFAULT_LIMITS: Limits = {
+  maxDepth: 12,
+  maxAliases: 15,
+  maxCost: 20_000,
+  maxTokens: 2_000,
+  maxDirectives: 20,
+  maxBodyBytes: 64 * 1024,
+};
+
+export interface App {
+  yoga: YogaServerInstance<Record<string, unknown>, GraphQLContext>;
+  /** Answer one request (health, readiness, metrics, GraphQL). */
+  fetch(request: Request): Promise<Response>;
+  /** Node http listener. */
+  handleNode(req: IncomingMessage, res: ServerResponse): void;
+  metrics: Registry;
+  verifier: Verifier;
+}
+
+const jsonStdout = (e: LogEntry) => process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...e })}\n`);
+
+function unauthorized(message: string): GraphQLError {
+  return new GraphQLError(message, {
+    extensions: { code: 'UNAUTHENTICATED', http: { status: 401, headers: { 'WWW-Authenticate': 'Bearer realm="edlake"' } } },
+  });
+}
+
+export function buildApp(opts: AppOptions): App {
+  const cfg = opts.config;
+  const log = opts.log ?? jsonStdout;
+  const limits: Limits = { ...DEFAULT_LIMITS, ...(opts.limits ?? {}) };
+  const verifier = createVerifier(cfg);
+  const schema = buildSchema();
+
+  const metrics = new Registry();
+  collectDefaultMetrics({ register: metrics, prefix: 'edlake_' });
+  const httpRequests = new Counter({ name: 'edlake_http_requests_total', help: 'HTTP requests by path and status.', labelNames: ['path', 'status'], registers: [metrics] });
+  const gqlDuration = new Histogram({
+    name: 'edlake_graphql_request_duration_seconds',
+    help: 'GraphQL request duration by role.',
+    labelNames: ['role'],
+    buckets: [0.002, 0.005, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [metrics],
+  });
+  const sqlStatements = new Counter({ name: 'edlake_sql_statements_total', help: 'SQL statements issued by resolvers (cache hits included).', registers: [metrics] });
+  const sqlExecuted = new Counter({ name: 'edlake_sql_executed_total', help: 'SQL statements that ran in DuckDB (cache misses).', registers: [metrics] });
+  const authFailures = new Counter({ name: 'edlake_auth_failures_total', help: 'Requests refused for a missing or bad token.', registers: [metrics] });
+  const cancelled = new Counter({ name: 'edlake_queries_cancelled_total', help: 'Requests whose SQL was interrupted (time limit or client gone).', registers: [metrics] });
+  new Gauge({
+    name: 'edlake_current_snapshot_id',
+    help: 'Id of the current snapshot.',
+    registers: [metrics],
+    async collect() {
+      try {
+        this.set((await opts.source.resolve({})).id);
+      } catch {
+        this.set(0);
+      }
+    },
+  });
+
+  const perRequest = new WeakMap<Request, { data: RequestData; started: number }>();
+
+  const plugins: Array<Plugin<Record<string, unknown>>> = [
+    useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'authorization'] }) as Plugin<Record<string, unknown>>,
+    EnvelopArmorPlugin({
+      maxDepth: { n: limits.maxDepth, ignoreIntrospection: true, flattenFragments: true },
+      maxAliases: { n: limits.maxAliases },
+      costLimit: { maxCost: limits.maxCost },
+      maxTokens: { n: limits.maxTokens },
+      maxDirectives: { n: limits.maxDirectives },
+      blockFieldSuggestion: { enabled: cfg.apiProduction },
+    }) as Plugin<Record<string, unknown>>,
+  ];
+  if (cfg.apiProduction) {
+    plugins.push({
+      onValidate({ addValidationRule }) {
+        addValidationRule(NoSchemaIntrospectionCustomRule);
+      },
+    });
+  }
+  // Which snapshots answered, and (outside production) how many statements ran.
+  plugins.push({
+    onExecute({ args }) {
+      const data = (args.contextValue as unknown as GraphQLContext).data;
+      return {
+        onExecuteDone({ result, setResult }) {
+          if (!('data' in result) || !data) return;
+          const extensions: Record<string, unknown> = {
+            ...(result.extensions ?? {}),
+            snapshots: [...data.answered.values()].map((s) => ({ id: String(s.id), publishedAt: s.publishedAt, dataThrough: s.dataThrough })),
+          };
+          if (!cfg.apiProduction) extensions.sql = { statements: data.state.statements, executed: data.state.executed };
+          setResult({ ...result, extensions });
+        },
+      };
+    },
+  });
+
+  const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    healthCheckEndpoint: '/yoga-health',
+    landingPage: false,
+    graphiql: cfg.apiProduction
+      ? false
+      : { title: 'edlake GraphQL', headers: JSON.stringify({ Authorization: 'Bearer <token from: edlake token --role ROLE --staff ID>' }) },
+    cors:
+      cfg.apiCorsOrigins.length > 0
+        ? { origin: cfg.apiCorsOrigins, credentials: false, methods: ['GET', 'POST'], allowedHeaders: ['authorization', 'content-type', 'x-graphql-yoga-csrf'], maxAge: 600 }
+        : false,
+    logging: {
+      debug: () => {},
+      info: () => {},
+      warn: (...args: unknown[]) => log({ level: 'warn', msg: 'yoga', detail: args.map(String).join(' ') }),
+      error: (...args: unknown[]) => log({ level: 'error', msg: 'yoga', detail: args.map((a) => (a instanceof Error ? a.name : String(a))).join(' ') }),
+    },
+    maskedErrors: {
+      maskError(error, message) {
+        const original = error instanceof GraphQLError ? error.originalError : error;
+        if (original instanceof QueryCancelledError) {
+          cancelled.inc();
+          return new GraphQLError('query cancelled: the time limit passed or the client went away', { extensions: { code: 'QUERY_CANCELLED' } });
+        }
+        if (error instanceof GraphQLError && (original === undefined || original === null || original instanceof GraphQLError)) return error;
+        if (original instanceof AuthenticationError) return unauthorized(original.message);
+        log({ level: 'error', msg: 'unexpected error', error: original instanceof Error ? `${original.name}: ${original.message}` : String(original) });
+        return new GraphQLError(message, { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+      },
+    },
+    plugins,
+    context: async ({ request }) => {
+      let token: string | undefined;
+      let viewer;
+      try {
+        token = bearerToken(request.headers.get('authorization'));
+        if (token === undefined) throw new AuthenticationError('a bearer token is required');
+        const identity = await verifier.verify(token);
+        viewer = await viewerFor(identity, { piiKey: cfg.piiKey, tenant: cfg.tenant }, opts.identity);
+      } catch (err) {
+        authFailures.inc();
+        throw unauthorized(err instanceof AuthenticationError ? err.message : 'token rejected');
+      }
+      const signal = AbortSignal.any([request.signal, AbortSignal.timeout(cfg.apiQueryTimeout)]);
+      const data = new RequestData({
+        source: opts.source,
+        viewer,
+        state: newRequestState(signal),
+        identity: opts.identity,
+        lake: opts.lake,
+        requestId: request.headers.get('x-request-id') ?? randomUUID(),
+      });
+      const entry = perRequest.get(request);
+      if (entry) entry.data = data;
+      else perRequest.set(request, { data, started: performance.now() });
+      return { data };
+    },
+  });
+
+  async function readyz(): Promise<Response> {
+    try {
+      const info = await opts.source.resolve({});
+      const snap = await opts.source.open(info.id);
+      await snap.pool.use((db) => db.all('SELECT 1 AS ok'));
+      return Response.json({ status: 'ready', snapshot: { id: String(info.id), publishedAt: info.publishedAt, dataThrough: info.dataThrough }, pool: snap.pool.stats() });
+    } catch (err) {
+      return Response.json({ status: 'not ready', reason: err instanceof Error ? err.message : String(err) }, { status: 503 });
+    }
+  }
+
+  async function fetch(request: Request): Promise<Response> {
+    const url = new URL(request.url);
+    const started = performance.now();
+    let response: Response;
+    if (url.pathname === '/healthz') response = Response.json({ status: 'ok' });
+    else if (url.pathname === '/readyz') response = await readyz();
+    else if (url.pathname === '/metrics') {
+      response = new Response(await metrics.metrics(), { headers: { 'content-type': metrics.contentType } });
+    } else {
+      const length = Number(request.headers.get('content-length') ?? '0');
+      if (Number.isFinite(length) && length > limits.maxBodyBytes) {
+        response = Response.json({ errors: [{ message: `request body over ${limits.maxBodyBytes} bytes` }] }, { status: 413 });
+      } else {
+        perRequest.set(request, { data: undefined as unknown as RequestData, started });
+        response = await yoga.fetch(request);
+      }
+    }
+    const entry = perRequest.get(request);
+    const ms = performance.now() - started;
+    const path = ['/healthz', '/readyz', '/metrics', '/graphql'].includes(url.pathname) ? url.pathname : 'other';
+    httpRequests.inc({ path, status: String(response.status) });
+    if (path === '/graphql') {
+      const data = entry?.data;
+      if (data) {
+        gqlDuration.observe({ role: data.viewer.role }, ms / 1000);
+        sqlStatements.inc(data.state.statements);
+        sqlExecuted.inc(data.state.executed);
+      }
+      // no personal data: role and opaque request id only; no variables, names or staff IDs
+      log({
+        level: response.status >= 500 ? 'error' : 'info',
+        msg: 'graphql request',
+        request_id: data?.requestId ?? null,
+        method: request.method,
+        status: response.status,
+        role: data?.viewer.role ?? null,
+        duration_ms: Math.round(ms * 10) / 10,
+        sql_statements: data?.state.statements ?? 0,
+        sql_executed: data?.state.executed ?? 0,
+        sql_ms: data ? Math.round(data.state.sqlMs * 10) / 10 : 0,
+        snapshots: data ? [...data.answered.keys()] : [],
+      });
+    }
+    return response;
+  }
+
+  const adapter = createServerAdapter((request: Request) => fetch(request));
+  function handleNode(req: IncomingMessage, res: ServerResponse): void {
+    void adapter.handleNodeRequestAndResponse(req, res);
+  }
+
+  return { yoga, fetch, handleNode, metrics, verifier };
+}

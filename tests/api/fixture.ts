@@ -1,0 +1,289 @@
+/**
+ * A small district as published snapshots, built in the test: plain JS arrays (the oracle the tests
+ * count from) loaded into in-memory DuckDB instances with the table shapes of the serving contract
+ * (docs/decisions/0600-api-serving-contract.md). Two snapshots a month apart, with different numbers.
+ */
+import { createHash } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { Db } from '../../src/db/duckdb.ts';
+import { personKey } from '../../src/auth/viewer.ts';
+import { InstanceSnapshotSource, type InstanceSnapshot } from '../../resolvers/snapshots.ts';
+
+export const PII_KEY = 'fixture-pii-key-fixture-pii-key-0123456789';
+export const JWT_SECRET = 'fixture-jwt-secret-fixture-jwt-secret-0123';
+export const TENANT = 'district';
+
+const key = (...parts: Array<string | number>) => createHash('sha256').update(`${TENANT}|${parts.join('|').toLowerCase()}`).digest('hex');
+
+/** Deterministic pseudo-random numbers (mulberry32). */
+function rng(seed: number) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface FxSchool { school_key: string; school_id: string; school_name: string; school_level: string }
+export interface FxStaff { staff_key: string; staff_unique_id: string; email: string; first_name: string; last_name: string }
+export interface FxSection { section_key: string; school_key: string; course_code: string; course_title: string; subject: string; section_identifier: string; session_name: string; school_year: number }
+export interface FxStudent { student_key: string; student_unique_id: string; school_key: string; grade_level: number; first_name: string; last_name: string; groups: string[] }
+export interface FxSpan { begin_date: string; end_date: string | null }
+export interface FxMembership extends FxSpan { student_key: string; section_key: string }
+export interface FxStaffSection extends FxSpan { staff_key: string; section_key: string }
+export interface FxAssignment extends FxSpan { staff_key: string; school_key: string; is_principal: boolean }
+export interface FxChronic { student_key: string; school_key: string; days_enrolled: number; days_absent: number }
+
+export interface FxSnapshot {
+  id: number;
+  publishedAt: string;
+  dataThrough: string;
+  students: FxStudent[];
+  memberships: FxMembership[];
+  chronic: FxChronic[];
+}
+
+export interface District {
+  schools: FxSchool[];
+  staff: FxStaff[];
+  sections: FxSection[];
+  staffSections: FxStaffSection[];
+  assignments: FxAssignment[];
+  teachers: FxStaff[];
+  principals: FxStaff[];
+  snapshots: FxSnapshot[];
+}
+
+const GROUPS = ['english_learners', 'students_with_disabilities', 'socioeconomically_disadvantaged', 'hispanic_or_latino', 'white', 'asian'];
+
+export function buildDistrict(opts: { schools?: number; studentsPerSchool?: number; seed?: number } = {}): District {
+  const nSchools = opts.schools ?? 3;
+  const perSchool = opts.studentsPerSchool ?? 48;
+  const r = rng(opts.seed ?? 7);
+  const schools: FxSchool[] = [];
+  const staff: FxStaff[] = [];
+  const sections: FxSection[] = [];
+  const staffSections: FxStaffSection[] = [];
+  const assignments: FxAssignment[] = [];
+  const teachers: FxStaff[] = [];
+  const principals: FxStaff[] = [];
+  const students: FxStudent[] = [];
+  const memberships: FxMembership[] = [];
+  const mkStaff = (id: string, first: string, last: string): FxStaff => {
+    const s = { staff_key: personKey(PII_KEY, TENANT, id), staff_unique_id: id, email: `${id.toLowerCase()}@district.example`, first_name: first, last_name: last };
+    staff.push(s);
+    return s;
+  };
+  for (let i = 1; i <= nSchools; i++) {
+    const schoolId = String(930100000 + i);
+    const school: FxSchool = { school_key: key(schoolId), school_id: schoolId, school_name: `School ${i}`, school_level: i === 1 ? 'elementary' : 'high' };
+    schools.push(school);
+    const p = mkStaff(`P${i}`, `Pat${i}`, 'Principal');
+    principals.push(p);
+    assignments.push({ staff_key: p.staff_key, school_key: school.school_key, is_principal: true, begin_date: '2025-08-01', end_date: null });
+    // a former principal of the school: ended assignment, no scope now
+    const former = mkStaff(`FP${i}`, `Old${i}`, 'Principal');
+    assignments.push({ staff_key: former.staff_key, school_key: school.school_key, is_principal: true, begin_date: '2024-08-01', end_date: '2025-06-30' });
+    // teachers: 3 per school, each with one math and one ELA section
+    const schoolSections: FxSection[] = [];
+    for (let t = 1; t <= 3; t++) {
+      const teacher = mkStaff(`T${i}${t}`, `Teach${i}${t}`, 'Teacher');
+      teachers.push(teacher);
+      assignments.push({ staff_key: teacher.staff_key, school_key: school.school_key, is_principal: false, begin_date: '2025-08-01', end_date: null });
+      for (const subject of ['math', 'ela']) {
+        const code = `${subject.toUpperCase()}-${i}`;
+        const sid = `${code}-${t}`;
+        const sec: FxSection = { section_key: key(code, schoolId, 2026, sid, 'Year'), school_key: school.school_key, course_code: code, course_title: `${subject === 'math' ? 'Mathematics' : 'English'} ${i}`, subject, section_identifier: sid, session_name: 'Year', school_year: 2026 };
+        sections.push(sec);
+        schoolSections.push(sec);
+        staffSections.push({ staff_key: teacher.staff_key, section_key: sec.section_key, begin_date: '2025-08-15', end_date: null });
+      }
+    }
+    // a teacher who left a section in January: that association is inactive
+    const leaver = teachers[teachers.length - 1] as FxStaff;
+    const other = schoolSections[0] as FxSection;
+    staffSections.push({ staff_key: leaver.staff_key, section_key: other.section_key, begin_date: '2025-08-15', end_date: '2026-01-15' });
+    for (let s = 1; s <= perSchool; s++) {
+      const uid = `${i}${String(s).padStart(4, '0')}`;
+      const groups = ['all_students', ...GROUPS.filter((_, gi) => r() < (gi === 0 ? 0.3 : gi >= 3 ? 0.33 : 0.15))];
+      const st: FxStudent = {
+        student_key: personKey(PII_KEY, TENANT, uid), student_unique_id: uid, school_key: school.school_key,
+        grade_level: i === 1 ? 3 + (s % 3) : 9 + (s % 4), first_name: `First${uid}`, last_name: `Last${uid}`, groups,
+      };
+      students.push(st);
+      const math = schoolSections.filter((x) => x.subject === 'math');
+      const ela = schoolSections.filter((x) => x.subject === 'ela');
+      const m = math[s % math.length] as FxSection;
+      const e = ela[(s + 1) % ela.length] as FxSection;
+      memberships.push({ student_key: st.student_key, section_key: m.section_key, begin_date: '2025-08-15', end_date: null });
+      // every 7th student left their ELA section in February and moved to another
+      if (s % 7 === 0) {
+        memberships.push({ student_key: st.student_key, section_key: e.section_key, begin_date: '2025-08-15', end_date: '2026-02-10' });
+        const e2 = ela[(s + 2) % ela.length] as FxSection;
+        memberships.push({ student_key: st.student_key, section_key: e2.section_key, begin_date: '2026-02-11', end_date: null });
+      } else {
+        memberships.push({ student_key: st.student_key, section_key: e.section_key, begin_date: '2025-08-15', end_date: null });
+      }
+    }
+  }
+  const chronicFor = (sts: FxStudent[], days: number, salt: number): FxChronic[] =>
+    sts.map((s, idx) => {
+      const rr = rng(salt * 100_000 + idx)();
+      return { student_key: s.student_key, school_key: s.school_key, days_enrolled: days, days_absent: Math.floor(rr * rr * days * 0.4) };
+    });
+  // snapshot 1: a month earlier, without the last student of school 1 (who enrolled later)
+  const late = students.find((s) => s.school_key === schools[0]?.school_key && s.student_unique_id.endsWith(String(perSchool).padStart(4, '0'))) as FxStudent;
+  const students1 = students.filter((s) => s !== late);
+  const memberships1 = memberships.filter((m) => m.student_key !== late.student_key);
+  return {
+    schools, staff, sections, staffSections, assignments, teachers, principals,
+    snapshots: [
+      { id: 1, publishedAt: '2026-02-28T10:00:00.000Z', dataThrough: '2026-02-27', students: students1, memberships: memberships1, chronic: chronicFor(students1, 120, 1) },
+      { id: 2, publishedAt: '2026-03-28T10:00:00.000Z', dataThrough: '2026-03-27', students, memberships, chronic: chronicFor(students, 140, 2) },
+    ],
+  };
+}
+
+/** Active on a date, as the scope rules read it. */
+export function activeOn(span: FxSpan, on: string): boolean {
+  return span.begin_date <= on && (span.end_date === null || span.end_date >= on);
+}
+
+/** The oracle: keys of the students a teacher sees in a snapshot (their active sections' active members). */
+export function teacherStudents(d: District, staffKey: string, snap: FxSnapshot, scopeOn: string): Set<string> {
+  const secs = new Set(d.staffSections.filter((x) => x.staff_key === staffKey && activeOn(x, scopeOn)).map((x) => x.section_key));
+  return new Set(snap.memberships.filter((m) => secs.has(m.section_key) && activeOn(m, snap.dataThrough)).map((m) => m.student_key));
+}
+
+export function tierOf(rate: number): string {
+  return rate < 0.05 ? 'satisfactory' : rate < 0.1 ? 'at_risk' : rate < 0.2 ? 'moderate_chronic' : 'severe_chronic';
+}
+
+async function load(db: Db, table: string, rows: Array<Record<string, unknown>>, columns: Record<string, string>): Promise<void> {
+  const cols = Object.keys(columns);
+  await db.run(`CREATE TABLE ${table} (${cols.map((c) => `${c} ${columns[c]}`).join(', ')})`);
+  if (rows.length === 0) return;
+  // rows go in as one JSON document, parsed by DuckDB with the declared types
+  const dir = mkdtempSync(path.join(tmpdir(), 'edlake-fx-'));
+  const file = path.join(dir, `${table}.json`);
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(file, rows.map((r) => JSON.stringify(Object.fromEntries(cols.map((c) => [c, r[c] ?? null])))).join('\n'));
+  await db.run(
+    `INSERT INTO ${table} SELECT ${cols.join(', ')} FROM read_json('${file.replaceAll("'", "''")}', format = 'newline_delimited', columns = {${cols.map((c) => `${c}: '${columns[c]}'`).join(', ')}})`,
+  );
+}
+
+/** Build the published tables of one snapshot in a fresh in-memory DuckDB. */
+export async function snapshotInstance(d: District, snap: FxSnapshot): Promise<DuckDBInstance> {
+  const inst = await DuckDBInstance.create(':memory:', { threads: '2' });
+  const db = new Db(await inst.connect());
+  await load(db, 'dim_school', d.schools as unknown as Array<Record<string, unknown>>, { school_key: 'VARCHAR', school_id: 'VARCHAR', school_name: 'VARCHAR', school_level: 'VARCHAR' });
+  await load(db, 'dim_staff', d.staff.map((s) => ({ staff_key: s.staff_key })), { staff_key: 'VARCHAR' });
+  await load(db, 'dim_section', d.sections as unknown as Array<Record<string, unknown>>, { section_key: 'VARCHAR', school_key: 'VARCHAR', course_code: 'VARCHAR', course_title: 'VARCHAR', subject: 'VARCHAR', section_identifier: 'VARCHAR', session_name: 'VARCHAR', school_year: 'INTEGER' });
+  await load(db, 'dim_student', snap.students as unknown as Array<Record<string, unknown>>, { student_key: 'VARCHAR', school_key: 'VARCHAR', grade_level: 'INTEGER' });
+  await load(db, 'dim_student_group', snap.students.flatMap((s) => s.groups.map((g) => ({ student_key: s.student_key, student_group: g }))), { student_key: 'VARCHAR', student_group: 'VARCHAR' });
+  const span = { begin_date: 'DATE', end_date: 'DATE' };
+  await load(db, 'fct_section_membership', snap.memberships as unknown as Array<Record<string, unknown>>, { student_key: 'VARCHAR', section_key: 'VARCHAR', ...span });
+  await load(db, 'fct_staff_section', d.staffSections as unknown as Array<Record<string, unknown>>, { staff_key: 'VARCHAR', section_key: 'VARCHAR', ...span });
+  await load(db, 'fct_staff_assignment', d.assignments as unknown as Array<Record<string, unknown>>, { staff_key: 'VARCHAR', school_key: 'VARCHAR', is_principal: 'BOOLEAN', ...span });
+  await load(db, 'v_chronic_absenteeism_risk', snap.chronic as unknown as Array<Record<string, unknown>>, { student_key: 'VARCHAR', school_key: 'VARCHAR', days_enrolled: 'INTEGER', days_absent: 'INTEGER' });
+  // derived columns computed in SQL here as the marts would; the tests' oracle recomputes them in JS
+  await db.run(`CREATE OR REPLACE TABLE v_chronic_absenteeism_risk AS
+    SELECT *, days_absent / days_enrolled AS absence_rate_ytd,
+           least(1.0, days_absent / days_enrolled * 1.1) AS absence_rate_30d,
+           CASE WHEN days_absent / days_enrolled < 0.05 THEN 'satisfactory' WHEN days_absent / days_enrolled < 0.10 THEN 'at_risk'
+                WHEN days_absent / days_enrolled < 0.20 THEN 'moderate_chronic' ELSE 'severe_chronic' END AS tier,
+           days_absent / days_enrolled >= 0.10 AS is_chronic,
+           CASE WHEN days_absent % 3 = 0 THEN 'worsening' ELSE 'steady' END AS trend,
+           days_absent / days_enrolled AS projected_absence_rate,
+           (days_absent % 5)::INTEGER AS longest_absence_streak,
+           false AS newly_worse_tier
+      FROM v_chronic_absenteeism_risk`);
+  await db.run(`CREATE TABLE v_wellbeing_risk_profiles AS
+    SELECT student_key, school_key, round(absence_rate_ytd * 300)::INTEGER % 101 AS risk_score,
+           CASE WHEN absence_rate_ytd >= 0.2 THEN 'high' WHEN absence_rate_ytd >= 0.1 THEN 'elevated' ELSE 'low' END AS risk_tier,
+           CASE WHEN absence_rate_ytd >= 0.1 THEN ['attendance below 90%'] ELSE []::VARCHAR[] END AS reasons
+      FROM v_chronic_absenteeism_risk`);
+  await db.run(`CREATE TABLE fct_assessment_result AS
+    SELECT sha256(student_key || subj || kind) AS result_key, student_key, kind AS assessment_kind,
+           CASE WHEN kind = 'state' THEN 'caaspp' ELSE 'nwea_map' END AS vendor, subj AS subject, 2026 AS school_year,
+           CASE WHEN kind = 'state' THEN DATE '2025-05-01' ELSE DATE '2026-01-20' END AS administration_date,
+           (CASE WHEN kind = 'state' THEN 2400 ELSE 200 END + (hash(student_key || subj) % 200))::DOUBLE AS scale_score,
+           (2400 + (hash(student_key || subj) % 200))::DOUBLE AS state_scale_score,
+           (1 + hash(student_key || subj) % 4)::INTEGER AS performance_level
+      FROM dim_student, (VALUES ('math'), ('ela')) s(subj), (VALUES ('state'), ('interim')) k(kind)`);
+  await db.run(`CREATE TABLE predictions AS
+    SELECT student_key, subject, state_scale_score + 10 AS predicted_scale_score, 25.0 AS standard_error,
+           performance_level AS predicted_level, least(0.99, performance_level / 4.0) AS probability_met, 'linear-v1' AS model_version
+      FROM fct_assessment_result WHERE assessment_kind = 'interim'`);
+  // equity: school x group and district x group, from the students of this snapshot
+  await db.run(`CREATE TABLE v_equity_outcomes AS
+    WITH base AS (
+      SELECT c.school_key, g.student_group, c.absence_rate_ytd, c.is_chronic
+        FROM v_chronic_absenteeism_risk c JOIN dim_student_group g USING (student_key)),
+    agg AS (
+      SELECT school_key, student_group, count(*)::INTEGER AS n_students, 1 - avg(absence_rate_ytd) AS attendance_rate,
+             avg(is_chronic::INTEGER) AS chronic_absence_rate
+        FROM base GROUP BY GROUPING SETS ((school_key, student_group), (student_group)))
+    SELECT a.*, 0.5::DOUBLE AS proficiency_rate, 0.55::DOUBLE AS predicted_proficiency_rate, 80.0::DOUBLE AS mean_course_mark,
+           0.02::DOUBLE AS suspension_rate,
+           a.chronic_absence_rate - (SELECT b.chronic_absence_rate FROM agg b WHERE b.school_key IS NOT DISTINCT FROM a.school_key AND b.student_group = 'all_students') AS gap_to_all,
+           n_students <= 10 AS suppressed
+      FROM agg a`);
+  await db.run(`CREATE TABLE v_class_section_comparison AS
+    WITH m AS (
+      SELECT m.section_key, c.absence_rate_ytd, c.is_chronic FROM fct_section_membership m
+        JOIN v_chronic_absenteeism_risk c USING (student_key)
+       WHERE m.end_date IS NULL),
+    s AS (
+      SELECT sc.section_key, sc.course_code, (SELECT min(ss.staff_key) FROM fct_staff_section ss WHERE ss.section_key = sc.section_key AND ss.end_date IS NULL) AS staff_key,
+             count(*)::INTEGER AS n_students, 1 - avg(m.absence_rate_ytd) AS attendance_rate, avg(m.is_chronic::INTEGER) AS chronic_absence_rate
+        FROM dim_section sc JOIN m USING (section_key) GROUP BY ALL)
+    SELECT s.*, avg(attendance_rate) OVER (PARTITION BY course_code) AS attendance_rate_course_mean,
+           coalesce((attendance_rate - avg(attendance_rate) OVER (PARTITION BY course_code)) / nullif(stddev_pop(attendance_rate) OVER (PARTITION BY course_code), 0), 0) AS attendance_rate_z,
+           avg(chronic_absence_rate) OVER (PARTITION BY course_code) AS chronic_absence_rate_course_mean,
+           false AS stands_apart
+      FROM s`);
+  await db.run(`CREATE TABLE v_performance_correlations AS
+    SELECT school_key, 'high' AS grade_band, 'attendance_rate' AS measure, 'predicted_state_score' AS outcome,
+           count(*)::INTEGER AS n, 0.42 AS r, 0.2 AS ci_low, 0.6 AS ci_high, 120.0 AS slope
+      FROM v_chronic_absenteeism_risk GROUP BY school_key`);
+  db.close();
+  return inst;
+}
+
+export interface Fixture {
+  district: District;
+  source: InstanceSnapshotSource;
+  identityFile: string;
+  instances: InstanceSnapshot[];
+}
+
+/** The district's snapshots as a snapshot source, and its identity store as a DuckDB file. */
+export async function buildFixture(opts: Parameters<typeof buildDistrict>[0] = {}): Promise<Fixture> {
+  const district = buildDistrict(opts);
+  const instances: InstanceSnapshot[] = [];
+  for (const s of district.snapshots) {
+    instances.push({
+      info: { id: s.id, publishedAt: s.publishedAt, dataThrough: s.dataThrough, runId: `run-${s.id}` },
+      instance: await snapshotInstance(district, s),
+      dictionary: { tables: [{ name: 'v_chronic_absenteeism_risk', description: `chronic absence, snapshot ${s.id}` }] },
+    });
+  }
+  const dir = mkdtempSync(path.join(tmpdir(), 'edlake-identity-'));
+  const identityFile = path.join(dir, 'identity.duckdb');
+  const inst = await DuckDBInstance.create(identityFile);
+  const db = new Db(await inst.connect());
+  const last = district.snapshots[district.snapshots.length - 1] as FxSnapshot;
+  await load(db, 'students', last.students as unknown as Array<Record<string, unknown>>, { student_key: 'VARCHAR', student_unique_id: 'VARCHAR', first_name: 'VARCHAR', last_name: 'VARCHAR' });
+  await load(db, 'staff', district.staff as unknown as Array<Record<string, unknown>>, { staff_key: 'VARCHAR', staff_unique_id: 'VARCHAR', email: 'VARCHAR', first_name: 'VARCHAR', last_name: 'VARCHAR' });
+  db.close();
+  inst.closeSync();
+  return { district, source: new InstanceSnapshotSource(() => instances, 'America/Los_Angeles', 2), identityFile, instances };
+}
