@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from './config.ts';
 import { UsageError } from './cli/errors.ts';
+import { registerGenerate } from './cli/generate.ts';
 import { registerSnapshots } from './cli/snapshots.ts';
 
 export function buildProgram(): Command {
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   // Commands register here, one line each (see src/cli/*.ts).
+  registerGenerate(program);
   registerSnapshots(program); // keep last: attaches `runs` and `schedule` to `pipeline` when registered above
   return program;
 }
