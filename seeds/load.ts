@@ -114,7 +114,7 @@ export const SEED_TABLES: readonly SeedTable[] = [
     key: ['code_value'],
     columns: [
       v('code_value', 'race/ethnicity code as delivered'),
-      v('kind', 'race or ethnicity (ethnicity overrides race)', true, { allowed: ['race', 'ethnicity'] }),
+      v('kind', 'race, ethnicity (overrides race) or multiple (the group of students with several races)', true, { allowed: ['race', 'ethnicity', 'multiple'] }),
       v('reporting_group', 'student group code (student_groups.group_code)'),
       v('note', 'source', false),
     ],
@@ -218,7 +218,7 @@ export const SEED_TABLES: readonly SeedTable[] = [
     key: ['model_version', 'vendor', 'subject', 'grade'],
     columns: [
       v('model_version', 'model version (prediction_models)'),
-      v('vendor', 'interim vendor', true, { allowed: ['nwea_map', 'iready', 'star', 'cers_ica'] }),
+      v('vendor', 'interim vendor', true, { allowed: ['nwea_map', 'iready', 'star', 'cers'] }),
       v('subject', 'ELA or Math', true, { allowed: ['ELA', 'Math'] }),
       i('grade', 'grade of the student at the interim test', true, { min: -3, max: 13 }),
       v('method', 'linear or identity', true, { allowed: ['linear', 'identity'] }),

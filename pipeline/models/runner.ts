@@ -1,0 +1,142 @@
+/**
+ * The model runner: loads the seeds, defines the SQL macros, builds every model of `sql/` in
+ * dependency order as a table in schema `marts`, records duration and row count per model, then
+ * runs the data tests. The pipeline calls `runModels`; `edlake model run` calls it for development.
+ *
+ * The whole build runs in one transaction: a model that fails leaves `marts` exactly as the
+ * previous run left it. Data tests run inside it too; whether they pass decides `blocked`, which
+ * the publishing stage must honour (the marts of a blocked run are kept for inspection, not published).
+ */
+import { type Db, ident } from '../../src/db/duckdb.ts';
+import { EDLAKE_KEY_MACRO } from '../keys.ts';
+import { loadSeeds, type LoadedSeed } from '../../seeds/load.ts';
+import { type DataTestResult, blocksPublishing, runDataTests } from '../datatests/run.ts';
+import { type Project, loadProject, withDependencies } from './project.ts';
+
+export interface ModelResult {
+  name: string;
+  layer: string;
+  ms: number;
+  rows: number;
+}
+
+export interface RunModelsOptions {
+  /** Folder of the SQL project (default: the repository's `sql/`). */
+  sqlDir?: string;
+  /** Folder of the seed CSVs (default: `seeds/reference/`). */
+  seedsDir?: string;
+  /** Skip loading the seeds (they are already in schema `seeds`). */
+  skipSeeds?: boolean;
+  /** Build only these models and what they read. Default: all. */
+  select?: readonly string[];
+  /** Skip the data tests (development only; a run without tests must not be published). */
+  skipTests?: boolean;
+  /** Called after each model, for progress display. */
+  onModel?: (m: ModelResult, index: number, total: number) => void;
+  /** Identifier of the pipeline run, kept with the row counts. */
+  runId?: string;
+}
+
+export interface RunModelsResult {
+  runId: string;
+  seeds: LoadedSeed[];
+  models: ModelResult[];
+  tests: DataTestResult[];
+  /** A data test of severity error failed: do not publish. */
+  blocked: boolean;
+  ms: number;
+}
+
+export class ModelError extends Error {
+  constructor(
+    readonly model: string,
+    readonly file: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ModelError';
+  }
+}
+
+/** Bookkeeping tables the runner and the models need between runs (schema `meta`). */
+export const META_DDL = [
+  'CREATE SCHEMA IF NOT EXISTS meta',
+  'CREATE SCHEMA IF NOT EXISTS marts',
+  `CREATE TABLE IF NOT EXISTS meta.model_row_counts (run_id VARCHAR, run_at TIMESTAMP, model VARCHAR, rows BIGINT, ms DOUBLE)`,
+  `CREATE TABLE IF NOT EXISTS meta.chronic_tier_snapshots (as_of_date DATE, tenant VARCHAR, student_key VARCHAR, tier_code VARCHAR, severity INTEGER, recorded_at TIMESTAMP)`,
+];
+
+/** Macros every model may use: the key macro of decision 0001 and `sql/macros.sql`. */
+export async function defineMacros(db: Db, project: Project): Promise<void> {
+  await db.run(EDLAKE_KEY_MACRO);
+  if (project.macrosSql.trim() !== '') await db.run(project.macrosSql);
+}
+
+export async function runModels(db: Db, opts: RunModelsOptions = {}): Promise<RunModelsResult> {
+  const started = performance.now();
+  const runId = opts.runId ?? new Date().toISOString();
+  const project = loadProject(opts.sqlDir);
+  const names = opts.select && opts.select.length > 0 ? withDependencies(project, opts.select) : project.order;
+
+  const seeds = opts.skipSeeds ? [] : await loadSeeds(db, opts.seedsDir ? { dir: opts.seedsDir } : {});
+  for (const s of META_DDL) await db.run(s);
+  await defineMacros(db, project);
+
+  const previousRowCounts = new Map<string, number>();
+  for (const r of await db.all<{ model: string; rows: number }>(
+    `SELECT model, arg_max(rows, run_at) AS rows FROM meta.model_row_counts GROUP BY model`,
+  )) {
+    previousRowCounts.set(r.model, r.rows);
+  }
+
+  const models: ModelResult[] = [];
+  let tests: DataTestResult[] = [];
+  await db.run('BEGIN TRANSACTION');
+  try {
+    for (const [k, name] of names.entries()) {
+      const m = project.models.get(name)!;
+      const t0 = performance.now();
+      try {
+        await db.run(`CREATE OR REPLACE TABLE marts.${ident(name)} AS\n${m.sql.trim().replace(/;\s*$/, '')}`);
+      } catch (err) {
+        throw new ModelError(name, m.sqlFile, `model ${name} (${m.sqlFile}) failed: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      const rows = (await db.scalar<number>(`SELECT count(*) FROM marts.${ident(name)}`)) ?? 0;
+      const result: ModelResult = { name, layer: m.layer, ms: Math.round((performance.now() - t0) * 10) / 10, rows };
+      models.push(result);
+      opts.onModel?.(result, k, names.length);
+    }
+    if (!opts.skipTests) {
+      const rowCounts = new Map(models.map((m) => [m.name, m.rows]));
+      tests = await runDataTests(db, project, {
+        ...(opts.select && opts.select.length > 0 ? { models: names } : {}),
+        rowCounts,
+        previousRowCounts,
+      });
+    }
+    const blocked = opts.skipTests ? true : blocksPublishing(tests);
+    if (!opts.skipTests) {
+      const now = new Date().toISOString();
+      for (const m of models) {
+        await db.run(`INSERT INTO meta.model_row_counts VALUES ($1, $2::TIMESTAMP, $3, $4, $5)`, [runId, now, m.name, m.rows, m.ms]);
+      }
+    }
+    if (!blocked && names.includes('v_chronic_absenteeism_risk')) await recordChronicTiers(db);
+    await db.run('COMMIT');
+    return { runId, seeds, models, tests, blocked, ms: Math.round(performance.now() - started) };
+  } catch (err) {
+    await db.run('ROLLBACK');
+    throw err;
+  }
+}
+
+/**
+ * Keep each student's attendance tier as of this run's data-through date, so that the next run
+ * can say who newly entered a worse tier (decision 0201). A re-run for the same date replaces it.
+ */
+export async function recordChronicTiers(db: Db): Promise<void> {
+  await db.run(`DELETE FROM meta.chronic_tier_snapshots s USING (SELECT DISTINCT tenant, as_of_date FROM marts.v_chronic_absenteeism_risk) c
+    WHERE s.tenant = c.tenant AND s.as_of_date = c.as_of_date`);
+  await db.run(`INSERT INTO meta.chronic_tier_snapshots
+    SELECT as_of_date, tenant, student_key, tier_code, tier_severity, now()::TIMESTAMP FROM marts.v_chronic_absenteeism_risk`);
+}

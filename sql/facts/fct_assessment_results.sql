@@ -1,0 +1,69 @@
+-- One row per student assessment administration: state tests (CAASPP), interim assessments (CERS
+-- ICA/IAB, NWEA MAP, i-Ready, Star) and screeners. Every interim result is also put on the state
+-- scale with the active model version's linking parameters (seeds.interim_linking); achievement
+-- levels on the state scale come from seeds.assessment_thresholds by subject and grade.
+WITH active AS (SELECT model_version FROM seeds.prediction_models WHERE is_active),
+enrolled_grade AS (
+  SELECT e.tenant, e.student_key, e.school_year, g.grade_number
+  FROM refined.student_school_associations e
+  JOIN marts.bld_descriptor_values g ON g.descriptor_type = 'GradeLevelDescriptor' AND g.descriptor_value = e.entry_grade_level_descriptor
+  QUALIFY row_number() OVER (PARTITION BY e.tenant, e.student_key, e.school_year ORDER BY e.entry_date DESC) = 1
+),
+base AS (
+  SELECT
+    sa.tenant,
+    edlake_key(sa.tenant, [sa.assessment_identifier, sa.namespace, sa.student_assessment_identifier, sa.student_key]) AS result_key,
+    sa.student_key,
+    sa.assessment_identifier,
+    a.assessment_family,
+    a.vendor,
+    subj.logical_value AS subject,
+    sa.administration_date,
+    sa.school_year,
+    sa.testing_window,
+    coalesce(g.grade_number, eg.grade_number) AS grade_number,
+    CASE WHEN sa.school_id IS NOT NULL THEN edlake_key(sa.tenant, [sa.school_id]) END AS school_key,
+    sa.scale_score,
+    sa.scale_score_sem,
+    sa.percentile,
+    pl.logical_value AS screener_risk
+  FROM refined.student_assessments sa
+  JOIN refined.assessments a ON a.tenant = sa.tenant AND a.assessment_identifier = sa.assessment_identifier AND a.namespace = sa.namespace
+  LEFT JOIN marts.bld_descriptor_values subj ON subj.descriptor_type = 'AcademicSubjectDescriptor' AND subj.descriptor_value = a.academic_subject_descriptor
+  LEFT JOIN marts.bld_descriptor_values g ON g.descriptor_type = 'GradeLevelDescriptor' AND g.descriptor_value = sa.when_assessed_grade_level_descriptor
+  LEFT JOIN enrolled_grade eg ON eg.tenant = sa.tenant AND eg.student_key = sa.student_key AND eg.school_year = sa.school_year
+  LEFT JOIN marts.bld_descriptor_values pl
+    ON a.assessment_family = 'screener' AND pl.descriptor_type = 'PerformanceLevelDescriptor' AND pl.descriptor_value = sa.performance_level_descriptor
+),
+linked AS (
+  SELECT b.*,
+    CASE
+      WHEN b.assessment_family = 'state' THEN b.scale_score
+      WHEN b.assessment_family = 'interim' AND l.method = 'identity' THEN b.scale_score
+      WHEN b.assessment_family = 'interim' THEN l.slope * b.scale_score + l.intercept
+    END AS state_scale_score,
+    CASE WHEN b.assessment_family = 'interim' THEN l.model_version END AS linking_model_version
+  FROM base b
+  LEFT JOIN seeds.interim_linking l
+    ON b.assessment_family = 'interim'
+   AND l.model_version = (SELECT model_version FROM active)
+   AND l.vendor = lower(b.vendor) AND l.subject = b.subject AND l.grade = b.grade_number
+),
+leveled AS (
+  SELECT
+    l.*,
+    t.assessment_family AS threshold_family,
+    CASE WHEN l.state_scale_score IS NOT NULL AND t.n_thresholds > 0
+         THEN 1 + (SELECT count(*) FROM seeds.assessment_thresholds x
+                   WHERE x.assessment_family = t.assessment_family AND x.subject = l.subject AND x.grade = l.grade_number
+                     AND x.min_scale_score <= l.state_scale_score)
+    END AS achievement_level
+  FROM linked l
+  LEFT JOIN (SELECT assessment_family, subject, grade, count(*) AS n_thresholds FROM seeds.assessment_thresholds GROUP BY ALL) t
+    ON t.subject = l.subject AND t.grade = l.grade_number
+)
+SELECT
+  v.* EXCLUDE (threshold_family),
+  al.is_proficient
+FROM leveled v
+LEFT JOIN seeds.achievement_levels al ON al.assessment_family = v.threshold_family AND al.level = v.achievement_level
