@@ -73,7 +73,7 @@ interface Ctx {
 
 /** Turn a SQL template's `{col}` placeholders into column expressions. */
 function template(ctx: Ctx, sql: string): string {
-  return sql.replace(/\{([A-Za-z0-9_]+)\}/g, (_, name: string) => {
+  return sql.replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
     if (name === 'tenant') return literal(ctx.input.tenant);
     if (name === '_delivered_at') return 'r._delivered_at';
     if (name === '_row_number') return 'r._row_number';
@@ -89,7 +89,7 @@ function template(ctx: Ctx, sql: string): string {
 /** The first logical column an expression reads, for reporting the delivered field name. */
 function firstColumn(e: Expr): string | undefined {
   if (typeof e === 'string') return e;
-  if ('sql' in e) return e.field ?? /\{([A-Za-z0-9_]+)\}/.exec(e.sql)?.[1];
+  if ('sql' in e) return e.field ?? /\{([A-Za-z_][A-Za-z0-9_]*)\}/.exec(e.sql)?.[1];
   if ('student' in e) return e.student;
   if ('person' in e) return e.person;
   if ('sectionOf' in e) return e.sectionOf;
@@ -218,7 +218,7 @@ async function preparePersonKeys(ctx: Ctx): Promise<void> {
   if (unions.length === 0) return;
   const ids = await db.all<{ v: string }>(`SELECT DISTINCT v FROM (${unions.join(' UNION ALL ')}) WHERE v IS NOT NULL`);
   if (ids.length === 0) return;
-  const appender = await db.connection.createAppender('tmp_person_keys', 'temp');
+  const appender = await db.connection.createAppender('tmp_person_keys', 'main', 'temp');
   for (const { v } of ids) {
     appender.appendVarchar(v);
     appender.appendVarchar(personKey(input.piiKey, input.tenant, v));
@@ -263,7 +263,7 @@ export async function refineFile(db: Db, input: RefineInput): Promise<FileOutcom
     if (!mappingApplies(layout, m)) continue;
     const contract = contractOf(m.entity);
     const table = `tmp_m${i}`;
-    await stageMapping(ctx, m, contract, table, i);
+    await stageMapping(ctx, m, contract, table, i, stagedTables);
     stagedTables.push({ index: i, mapping: m, contract, table });
     if (m.derived) {
       // Derived records (e.g. the assessment of a score row) are inserted at once, so that the
@@ -343,7 +343,14 @@ function skipReasonSql(layout: Layout): string {
  * Stage one mapping: the mapped fields as text (lists stay lists), with the row number; then every
  * contract rule as one set-based query adding to tmp_fails; then the typed table `<table>`.
  */
-async function stageMapping(ctx: Ctx, m: Mapping, contract: EntityContract, table: string, index: number): Promise<void> {
+async function stageMapping(
+  ctx: Ctx,
+  m: Mapping,
+  contract: EntityContract,
+  table: string,
+  index: number,
+  earlier: ReadonlyArray<{ mapping: Mapping; contract: EntityContract; table: string }>,
+): Promise<void> {
   const { db, input } = ctx;
   const cols = [...contract.columns];
   const byName = new Map(cols.map((c) => [c.name, c]));
@@ -365,11 +372,18 @@ async function stageMapping(ctx: Ctx, m: Mapping, contract: EntityContract, tabl
   const where = [`NOT r._ragged`, recordTypeCond(m), m.where ? `(${template(ctx, m.where)})` : 'true'].join(' AND ');
   const select: string[] = [`r._row_number AS __row`, `r._file_sha256 AS __sha`, `r._source AS __source`, m.unpivot && ctx.extra['__name'] ? `u.__header AS __name` : `CAST(NULL AS VARCHAR) AS __name`];
   const studentFields: Array<{ field: string; raw: string; col: string | null }> = [];
+  const rawOf = new Map<string, string>();
   for (const c of cols) {
     const e = m.fields[c.name];
     if (e === undefined) continue;
     const v = sqlOf(ctx, e);
     select.push(`${c.type === 'VARCHAR[]' ? v : `CAST(${v} AS VARCHAR)`} AS ${q(c.name)}`);
+    if (typeof e === 'object' && ('person' in e || 'sectionOf' in e || 'key' in e)) {
+      // the delivered value behind a computed key, for quarantine records
+      const src = firstColumn(e);
+      select.push(`${src && src in input.layout.columns ? template(ctx, `{${src}}`) : 'CAST(NULL AS VARCHAR)'} AS ${q(`__raw_${c.name}`)}`);
+      rawOf.set(c.name, `s.${q(`__raw_${c.name}`)}`);
+    }
     if (typeof e === 'object' && 'student' in e) {
       const col = ctx.studentColumn === undefined ? e.student : ctx.studentColumn;
       const rawCol = col ?? input.layout.student?.candidates.find((x) => input.columns[x]) ?? e.student;
@@ -393,6 +407,14 @@ async function stageMapping(ctx: Ctx, m: Mapping, contract: EntityContract, tabl
     await fail(name, 'unknown_student', `s.${q(sf.raw)}`, `s.${q(sf.field)} IS NULL AND s.${q(sf.raw)} IS NOT NULL`);
   }
   const mapped = cols.filter((c) => m.fields[c.name] !== undefined);
+  // A section named by its SIS identifier that no refined section has.
+  for (const c of mapped) {
+    const e = m.fields[c.name] as Expr;
+    const raw = rawOf.get(c.name);
+    if (raw && typeof e === 'object' && 'sectionOf' in e && c.required) {
+      await fail(deliveredName(ctx, e.sectionOf, c.name), 'unknown_reference', raw, `s.${q(c.name)} IS NULL AND ${raw} IS NOT NULL`);
+    }
+  }
   for (const c of cols) {
     const mappedHere = m.fields[c.name] !== undefined;
     const col = `s.${q(c.name)}`;
@@ -400,7 +422,15 @@ async function stageMapping(ctx: Ctx, m: Mapping, contract: EntityContract, tabl
       if (!mappedHere) throw new Error(`source layout ${input.layout.id}: mapping to ${contract.entity} leaves required column ${c.name} unmapped`);
       const isList = c.type === 'VARCHAR[]';
       const sf = studentFields.find((x) => x.field === c.name);
-      const cond = sf ? `${col} IS NULL AND s.${q(sf.raw)} IS NULL` : isList ? `(${col} IS NULL OR len(${col}) = 0)` : `${col} IS NULL`;
+      const raw = rawOf.get(c.name);
+      const e = m.fields[c.name] as Expr;
+      const cond = sf
+        ? `${col} IS NULL AND s.${q(sf.raw)} IS NULL`
+        : isList
+          ? `(${col} IS NULL OR len(${col}) = 0)`
+          : raw && typeof e === 'object' && 'sectionOf' in e
+            ? `${col} IS NULL AND ${raw} IS NULL`
+            : `${col} IS NULL`;
       await fail(fieldName(c), 'missing_required', 'NULL', cond);
     }
   }
@@ -426,11 +456,16 @@ async function stageMapping(ctx: Ctx, m: Mapping, contract: EntityContract, tabl
       const ref = contractOf(c.references.entity);
       const rc = ref.columns.find((x) => x.name === c.references!.column);
       const rtyped = rc ? typedExpr(rc, col) : col;
+      // records of the referenced entity staged earlier in this same file count too
+      const sameFile = earlier
+        .filter((x) => x.contract.entity === ref.entity && x.mapping.fields[c.references!.column] !== undefined)
+        .map((x) => ` AND NOT EXISTS (SELECT 1 FROM ${x.table} y WHERE y.${q(c.references!.column)} = ${rtyped})`)
+        .join('');
       await fail(
         name,
         c.references.entity === 'students' ? 'unknown_student' : 'unknown_reference',
-        col,
-        `${col} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM refined.${q(ref.entity)} x WHERE x.tenant = ${literal(input.tenant)} AND x.${q(c.references.column)} = ${rtyped})`,
+        rawOf.get(c.name) ?? col,
+        `${col} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM refined.${q(ref.entity)} x WHERE x.tenant = ${literal(input.tenant)} AND x.${q(c.references.column)} = ${rtyped})${sameFile}`,
       );
     }
   }
@@ -475,7 +510,7 @@ async function stageMapping(ctx: Ctx, m: Mapping, contract: EntityContract, tabl
 async function upsert(ctx: Ctx, contract: EntityContract, table: string, index: number, derived: boolean, outcome: FileOutcome): Promise<void> {
   const { db } = ctx;
   const pk = contract.primaryKey;
-  const colsInTable = (await db.all<{ name: string }>(`SELECT column_name AS name FROM duckdb_columns() WHERE table_name = $1 AND temporary`, [table])).map((r) => r.name);
+  const colsInTable = (await db.all<{ name: string }>(`SELECT column_name AS name FROM duckdb_columns() WHERE table_name = $1 AND database_name = 'temp'`, [table])).map((r) => r.name);
   const owned = colsInTable.filter((c) => c !== '__row' && !pk.includes(c) && !c.startsWith('_'));
   const pkMissing = pk.filter((k) => !colsInTable.includes(k));
   if (pkMissing.length > 0) throw new Error(`mapping to ${contract.entity} does not map its key column(s) ${pkMissing.join(', ')}`);

@@ -93,8 +93,8 @@ export interface WorkDb {
   rowsDir: string;
   filesDir: string;
   tmpDir: string;
-  /** Move new raw files into place and the database copies over the live ones. */
-  commit(): Promise<void>;
+  /** Move new raw files into place, run `beforeClose` (e.g. views over them), then rename the database copies over the live ones. */
+  commit(beforeClose?: (db: Db) => Promise<void>): Promise<void>;
   /** Close and remove the staging folder without touching the live lake. */
   abandon(): void;
 }
@@ -148,25 +148,27 @@ export async function openWork(lake: string, runId: string, opts: OpenWorkOption
     rowsDir,
     filesDir,
     tmpDir,
-    async commit() {
-      await db.run('CHECKPOINT identity');
-      await db.run('CHECKPOINT');
-      await db.run('DETACH identity');
-      close();
+    async commit(beforeClose?: (db: Db) => Promise<void>) {
+      // 1. New content-addressed files into place (harmless if the run stopped here: nothing
+      //    catalogues them until the working database is renamed; a later run finds them in place).
       for (const [from, to] of [
         [filesDir, rawFilesDir(lake)],
         [rowsDir, rawRowsDir(lake)],
       ] as const) {
         for (const f of readdirSync(from)) {
           const dest = join(to, f);
-          // content-addressed: a file already in place has the same bytes and is never replaced
           if (!existsSync(dest)) renameSync(join(from, f), dest);
         }
       }
+      if (beforeClose) await beforeClose(db);
+      await db.run('CHECKPOINT identity');
+      await db.run('CHECKPOINT');
+      await db.run('DETACH identity');
+      close();
+      // 2. The identity store, then the working database: its rename is the commit point.
       secureIdentityFiles(lake, ident);
       renameSync(ident, liveIdentity);
       secureIdentityFiles(lake);
-      // The working database is the commit point: until this rename, the lake is as before.
       renameSync(work, liveWork);
       rmSync(dir, { recursive: true, force: true });
     },

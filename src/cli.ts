@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from './config.ts';
 import { UsageError } from './cli/errors.ts';
 import { registerGenerate } from './cli/generate.ts';
+import { registerPipeline } from './cli/pipeline.ts';
 import { registerSnapshots } from './cli/snapshots.ts';
 
 export function buildProgram(): Command {
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
     .exitOverride();
   // Commands register here, one line each (see src/cli/*.ts).
   registerGenerate(program);
+  registerPipeline(program);
   registerSnapshots(program); // keep last: attaches `runs` and `schedule` to `pipeline` when registered above
   return program;
 }

@@ -582,7 +582,7 @@ const xmlLayouts: XmlLayout[] = [
       qNamespace: ['$.SurveyQuestionReference.SurveyQuestionIdentity.SurveyReference.SurveyIdentity.Namespace'],
       questionCode: ['$.SurveyQuestionReference.SurveyQuestionIdentity.QuestionCode'],
       responseId: ['$.SurveyResponseReference.SurveyResponseIdentity.SurveyResponseIdentifier'],
-      numeric: ['$.SurveyQuestionResponseValue.NumericResponse'],
+      numeric: ['$.SurveyQuestionResponseValue.NumericResponse', '$.SurveyQuestionMatrixElementResponse.NumericResponse'],
       respondent: ['$.__respondent'],
     },
     mappings: [
@@ -594,6 +594,9 @@ const xmlLayouts: XmlLayout[] = [
       {
         entity: 'survey_question_responses',
         recordType: 'SurveyQuestionResponse',
+        // only answers of students (the respondent is on the survey response)
+        where: `EXISTS (SELECT 1 FROM {_rows} x WHERE x._record_type = 'SurveyResponse' AND json_extract_string(x.json, '$.SurveyResponseIdentifier') = {responseId}
+                  AND json_extract_string(x.json, '$.StudentReference.StudentIdentity.StudentUniqueId') IS NOT NULL)`,
         fields: {
           student_key: {
             sql: `(SELECT min(k.person_key) FROM {_rows} x JOIN identity.person_ids k ON k.tenant = {tenant} AND k.kind = 'student' AND k.id_type = 'local'
@@ -614,6 +617,7 @@ const xmlLayouts: XmlLayout[] = [
       },
     ],
     skip: {
+      SurveyQuestionResponse: 'an answer of a respondent who is not a student (parent, staff or anonymous): the refined layer keeps students’ answers',
       SurveyResponse: 'the response header (respondent, date) is carried by its question responses; the respondent’s name and e-mail are not refined',
       SurveySection: 'survey sections are carried by their questions',
       SurveyQuestion: 'question texts and choices have no refined entity',

@@ -1,0 +1,370 @@
+/**
+ * `runPipeline(config, opts)`: one pipeline run over a landing folder and a lake.
+ *
+ *   lock → discover → raw (hash, archive, inhale) → refined (sources, contracts, identity, keys)
+ *        → stages appended by later parts (models, data tests, publish) → commit → run record
+ *
+ * The run works on copies of the working database and identity store (pipeline/workdb.ts): a run
+ * that fails at any step leaves what earlier runs produced untouched, and writes a run record
+ * that says why. Stages are separate functions so that colleagues append theirs through
+ * `opts.stages`; each receives the run's working database before it is committed.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Config } from '../src/config.ts';
+import { type Db, ident, literal } from '../src/db/duckdb.ts';
+import type { FileRejectionReason, RowQuarantineReason } from '../src/quality/reasons.ts';
+import { refinedDdl } from './contracts/index.ts';
+import { acquireLakeLock } from './lock.ts';
+import { catalog, discover, ingestFile, rawViews, type RawFile } from './raw.ts';
+import { refineFile, type FileOutcome, type IdDetection } from './refine.ts';
+import { resolvePiiKey } from './secrets.ts';
+import { allLayouts, layoutById, sourceByName } from './sources/index.ts';
+import { cleanStaleStaging, openWork, runsDir, type WorkDb } from './workdb.ts';
+
+export interface RowCounts {
+  delivered: number;
+  refined: number;
+  quarantined: number;
+  duplicate: number;
+  /** Rows of record types the source declares outside the refined model (with reasons). */
+  skipped: number;
+}
+
+export interface FileRecord {
+  path: string;
+  source: string;
+  layout: string | null;
+  status: 'loaded' | 'duplicate' | 'rejected';
+  reason?: FileRejectionReason | 'duplicate_file';
+  detail?: string;
+  duplicateOf?: string;
+  sha256: string;
+  encoding?: string;
+  tenant?: string;
+  rows: RowCounts;
+  raggedRows: number;
+  quarantineByRule: Partial<Record<RowQuarantineReason, number>>;
+  skippedReasons?: Record<string, number>;
+  entities?: Record<string, { inserted: number; updated: number }>;
+}
+
+export interface SourceRecord {
+  files: number;
+  rows: RowCounts;
+  quarantineShare: number;
+  /** `failed` when the quarantined share of delivered rows passes the configured limit. */
+  status: 'ok' | 'failed';
+}
+
+export interface RunRecord {
+  runId: string;
+  status: 'succeeded' | 'failed';
+  error?: string;
+  startedAt: string;
+  finishedAt?: string;
+  landing: string;
+  lake: string;
+  piiKeyOrigin?: 'config' | 'demo-file';
+  quarantineLimit: number;
+  files: FileRecord[];
+  summary: { seen: number; loaded: number; duplicate: number; rejected: number; rows: RowCounts };
+  rejected: Array<{ path: string; reason: string; detail?: string }>;
+  sources: Record<string, SourceRecord>;
+  failedSources: string[];
+  quarantineByRule: Partial<Record<RowQuarantineReason, number>>;
+  idDetection: IdDetection[];
+  /** Milliseconds per step. */
+  durations: Record<string, number>;
+  /** Results reported by appended stages. */
+  stages: Record<string, unknown>;
+}
+
+export interface StageContext {
+  db: Db;
+  runId: string;
+  lake: string;
+  landing: string;
+  config: Config;
+  record: RunRecord;
+}
+
+export interface Stage {
+  name: string;
+  run(ctx: StageContext): Promise<unknown>;
+}
+
+export interface RunOptions {
+  /** Demo only: without EDLAKE_PII_KEY, create/reuse a key in <lake>/../.edlake/demo-secrets.json. */
+  demoKey?: boolean;
+  /** Stages to run after refine, before commit (models, data tests, publish...). */
+  stages?: readonly Stage[];
+  /** DuckDB settings for the run. */
+  threads?: number;
+  memoryLimit?: string;
+  /** Progress messages (stderr in the CLI). */
+  log?: (message: string) => void;
+}
+
+const zero = (): RowCounts => ({ delivered: 0, refined: 0, quarantined: 0, duplicate: 0, skipped: 0 });
+const add = (a: RowCounts, b: RowCounts) => {
+  a.delivered += b.delivered;
+  a.refined += b.refined;
+  a.quarantined += b.quarantined;
+  a.duplicate += b.duplicate;
+  a.skipped += b.skipped;
+};
+
+export function newRunId(now = new Date()): string {
+  return `${now.toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`;
+}
+
+/** Stage raw: discover, hash, archive, inhale; every file recorded in raw.files. */
+export async function rawStage(work: WorkDb, lake: string, landing: string, log: (m: string) => void): Promise<RawFile[]> {
+  const out: RawFile[] = [];
+  for (const f of discover(landing)) {
+    const r = await ingestFile(work, lake, f);
+    if (!r) continue;
+    await catalog(work.db, work.runId, r, null);
+    if (r.status !== 'loaded') log(`${r.status}: ${r.path}${r.reason ? ` (${r.reason}${r.detail ? `: ${r.detail}` : ''})` : ''}`);
+    out.push(r);
+  }
+  return out;
+}
+
+/**
+ * Tenant of each loaded file: the configured tenant, except for sources whose data names its own
+ * district (Ed-Fi): `edfi-<leaId>` from the delivery's LEA records, else the tenant the source had
+ * in earlier deliveries, else the configured tenant.
+ */
+export async function resolveTenants(db: Db, files: RawFile[], defaultTenant: string): Promise<Map<string, string>> {
+  const tenants = new Map<string, string>();
+  const groups = new Map<string, RawFile[]>();
+  for (const f of files) {
+    if (f.status !== 'loaded') continue;
+    const source = sourceByName(f.source);
+    const selfNaming = source?.layouts.some((l) => l.tenantFromLea);
+    if (!selfNaming) {
+      tenants.set(f.sha256, defaultTenant);
+      continue;
+    }
+    const k = `${f.source}|${f.deliveryDate ?? ''}|${f.path.split('/').slice(0, 2).join('/')}`;
+    const g = groups.get(k) ?? [];
+    g.push(f);
+    groups.set(k, g);
+  }
+  for (const g of groups.values()) {
+    const leas = new Set<string>();
+    for (const f of g) {
+      const l = f.recognised?.layout;
+      if (!l?.tenantFromLea || !f.rowsFile) continue;
+      const paths = f.recognised?.columns[l.tenantFromLea.column] ?? [];
+      if (paths.length === 0) continue;
+      const rows = await db.all<{ v: string }>(
+        `SELECT DISTINCT json_extract_string(json, ${literal(paths[0] as string)}) AS v FROM read_parquet(${literal(f.rowsFile)})
+         WHERE NOT _ragged ${l.tenantFromLea.recordType ? `AND _record_type = ${literal(l.tenantFromLea.recordType)}` : ''}`,
+      );
+      for (const r of rows) if (r.v) leas.add(String(r.v).trim());
+    }
+    const source = (g[0] as RawFile).source;
+    let tenant: string;
+    if (leas.size >= 1) {
+      tenant = `edfi-${[...leas].sort()[0]}`.toLowerCase().replace(/[^a-z0-9_-]/g, '-');
+      await db.run(`INSERT OR REPLACE INTO meta.source_tenants VALUES ($1, $2, NULL)`, [source, tenant]);
+    } else {
+      const known = await db.one<{ tenant: string }>(`SELECT tenant FROM meta.source_tenants WHERE source = $1`, [source]);
+      tenant = known?.tenant ?? defaultTenant;
+    }
+    for (const f of g) tenants.set(f.sha256, tenant);
+  }
+  return tenants;
+}
+
+/** Stage refined: every loaded file, in dependency order (reference data, roster, associations, events). */
+export async function refineStage(
+  work: WorkDb,
+  files: RawFile[],
+  tenants: Map<string, string>,
+  piiKey: string,
+  log: (m: string) => void,
+): Promise<Map<string, FileOutcome>> {
+  const { db } = work;
+  for (const sql of refinedDdl()) await db.run(sql);
+  for (const { layout } of allLayouts()) {
+    if (!layout.aux) continue;
+    const cols = ['tenant', layout.aux.key, ...layout.aux.columns].map((c) => `${ident(c)} VARCHAR`).join(', ');
+    await db.run(`CREATE TABLE IF NOT EXISTS meta.${ident(`aux_${layout.aux.table}`)} (${cols})`);
+  }
+  const order = files
+    .filter((f) => f.status === 'loaded' && f.recognised && f.rowsFile)
+    .map((f) => ({ f, meta: layoutById(f.recognised!.layout.id)! }))
+    .sort(
+      (a, b) =>
+        a.meta.layout.phase - b.meta.layout.phase ||
+        a.meta.rank - b.meta.rank ||
+        (a.f.deliveryDate ?? '').localeCompare(b.f.deliveryDate ?? '') ||
+        a.f.path.localeCompare(b.f.path),
+    );
+  const outcomes = new Map<string, FileOutcome>();
+  for (const { f } of order) {
+    const tenant = tenants.get(f.sha256) as string;
+    const o = await refineFile(db, {
+      runId: work.runId,
+      sha256: f.sha256,
+      path: f.path,
+      source: f.source,
+      layout: f.recognised!.layout,
+      columns: f.recognised!.columns,
+      rowsFile: f.rowsFile!,
+      tenant,
+      piiKey,
+    });
+    await writeAux(db, f, tenant);
+    outcomes.set(`${f.path}|${f.sha256}`, o);
+    await db.run(`INSERT INTO meta.file_outcomes VALUES ($1, $2, $3, $4, $5, $6, $7)`, [f.sha256, f.path, work.runId, o.refined, o.quarantined, o.duplicate, o.skipped]);
+    await db.run(`UPDATE raw.files SET tenant = $1 WHERE sha256 = $2 AND path = $3`, [tenant, f.sha256, f.path]);
+    if (o.quarantined > 0) log(`quarantined ${o.quarantined} of ${f.rows} row(s): ${f.path}`);
+  }
+  return outcomes;
+}
+
+/** Auxiliary lookups (meta.aux_*) from the rows of a file that were not quarantined; latest row wins. */
+async function writeAux(db: Db, f: RawFile, tenant: string): Promise<void> {
+  const layout = f.recognised!.layout;
+  if (!layout.aux || layout.format !== 'csv') return;
+  const col = (c: string) => {
+    const h = f.recognised!.columns[c]?.[0];
+    return h ? `edlake_clean(r."${h.replaceAll('"', '""')}")` : 'CAST(NULL AS VARCHAR)';
+  };
+  const table = `meta.${ident(`aux_${layout.aux.table}`)}`;
+  const key = col(layout.aux.key);
+  await db.run(
+    `DELETE FROM ${table} WHERE tenant = $1 AND ${ident(layout.aux.key)} IN (SELECT ${key} FROM read_parquet(${literal(f.rowsFile!)}) r)`,
+    [tenant],
+  );
+  await db.run(
+    `INSERT INTO ${table} SELECT DISTINCT ON (${key}) $1, ${key}, ${layout.aux.columns.map(col).join(', ')}
+     FROM read_parquet(${literal(f.rowsFile!)}) r
+     WHERE ${key} IS NOT NULL AND NOT r._ragged AND NOT EXISTS (SELECT 1 FROM quarantine.rows q WHERE q.file_sha256 = $2 AND q.row_number = r._row_number)
+     ORDER BY ${key}, r._row_number DESC`,
+    [tenant, f.sha256],
+  );
+}
+
+/** Assemble the run record from the raw files and their outcomes. */
+export function buildRecord(record: RunRecord, files: RawFile[], outcomes: Map<string, FileOutcome>, tenants: Map<string, string>, limit: number): void {
+  for (const f of files) {
+    const o = outcomes.get(`${f.path}|${f.sha256}`);
+    const rows: RowCounts =
+      f.status === 'loaded' && o
+        ? { delivered: f.rows, refined: o.refined, quarantined: o.quarantined, duplicate: o.duplicate, skipped: o.skipped }
+        : f.status === 'duplicate'
+          ? { delivered: f.rows, refined: 0, quarantined: 0, duplicate: f.rows, skipped: 0 }
+          : { ...zero(), delivered: f.rows };
+    const fr: FileRecord = {
+      path: f.path,
+      source: f.source,
+      layout: f.layout ?? null,
+      status: f.status,
+      sha256: f.sha256,
+      rows,
+      raggedRows: f.raggedRows,
+      quarantineByRule: o?.quarantineByRule ?? {},
+      ...(f.reason ? { reason: f.reason } : {}),
+      ...(f.detail ? { detail: f.detail } : {}),
+      ...(f.duplicateOf ? { duplicateOf: f.duplicateOf } : {}),
+      ...(f.encoding ? { encoding: f.encoding } : {}),
+      ...(tenants.get(f.sha256) && f.status === 'loaded' ? { tenant: tenants.get(f.sha256) as string } : {}),
+      ...(o && o.skipped > 0 ? { skippedReasons: o.skippedReasons } : {}),
+      ...(o ? { entities: o.entities } : {}),
+    };
+    record.files.push(fr);
+    record.summary.seen++;
+    record.summary[f.status]++;
+    add(record.summary.rows, rows);
+    if (f.status === 'rejected') record.rejected.push({ path: f.path, reason: f.reason ?? 'unreadable', ...(f.detail ? { detail: f.detail } : {}) });
+    const s = (record.sources[f.source] ??= { files: 0, rows: zero(), quarantineShare: 0, status: 'ok' });
+    s.files++;
+    add(s.rows, rows);
+    for (const [rule, n] of Object.entries(fr.quarantineByRule)) {
+      const k = rule as RowQuarantineReason;
+      record.quarantineByRule[k] = (record.quarantineByRule[k] ?? 0) + (n ?? 0);
+    }
+    if (o?.idDetection) record.idDetection.push(o.idDetection);
+  }
+  for (const [name, s] of Object.entries(record.sources)) {
+    s.quarantineShare = s.rows.delivered === 0 ? 0 : s.rows.quarantined / s.rows.delivered;
+    if (s.quarantineShare > limit) {
+      s.status = 'failed';
+      record.failedSources.push(name);
+    }
+  }
+}
+
+/** One pipeline run. Throws only when it cannot start (no key, lake locked); otherwise returns the record. */
+export async function runPipeline(config: Config, opts: RunOptions = {}): Promise<RunRecord> {
+  const log = opts.log ?? (() => {});
+  const t0 = Date.now();
+  const lake = resolve(config.lake);
+  const landing = resolve(config.landing);
+  const { key: piiKey, origin } = resolvePiiKey({ piiKey: config.piiKey, lake }, { demo: opts.demoKey ?? false });
+  const lock = acquireLakeLock(lake, 'pipeline run');
+  const runId = newRunId();
+  const record: RunRecord = {
+    runId,
+    status: 'failed',
+    startedAt: new Date(t0).toISOString(),
+    landing,
+    lake,
+    piiKeyOrigin: origin,
+    quarantineLimit: config.quarantineLimit,
+    files: [],
+    summary: { seen: 0, loaded: 0, duplicate: 0, rejected: 0, rows: zero() },
+    rejected: [],
+    sources: {},
+    failedSources: [],
+    quarantineByRule: {},
+    idDetection: [],
+    durations: { lock: Date.now() - t0 },
+    stages: {},
+  };
+  let work: WorkDb | undefined;
+  const step = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+    const s = Date.now();
+    try {
+      return await fn();
+    } finally {
+      record.durations[name] = Date.now() - s;
+    }
+  };
+  try {
+    cleanStaleStaging(lake);
+    work = await step('open', () => openWork(lake, runId, { ...(opts.threads ? { threads: opts.threads } : {}), ...(opts.memoryLimit ? { memoryLimit: opts.memoryLimit } : {}) }));
+    const w = work;
+    const files = await step('raw', () => rawStage(w, lake, landing, log));
+    const tenants = await step('tenants', () => resolveTenants(w.db, files, config.tenant));
+    const outcomes = await step('refine', () => refineStage(w, files, tenants, piiKey, log));
+    buildRecord(record, files, outcomes, tenants, config.quarantineLimit);
+    for (const stage of opts.stages ?? []) {
+      record.stages[stage.name] = (await step(stage.name, () => stage.run({ db: w.db, runId, lake, landing, config, record }))) ?? null;
+    }
+    record.status = 'succeeded';
+    record.finishedAt = new Date().toISOString();
+    record.durations['total'] = Date.now() - t0;
+    await w.db.run(`INSERT INTO meta.runs VALUES ($1, $2, now(), $3, $4)`, [runId, record.startedAt, record.status, JSON.stringify(record)]);
+    await step('commit', () => w.commit((db) => rawViews(db, lake)));
+    work = undefined;
+  } catch (err) {
+    record.status = 'failed';
+    record.error = err instanceof Error ? err.message : String(err);
+    if (work) work.abandon();
+  } finally {
+    record.finishedAt ??= new Date().toISOString();
+    record.durations['total'] = Date.now() - t0;
+    mkdirSync(runsDir(lake), { recursive: true });
+    writeFileSync(join(runsDir(lake), `${runId}.json`), `${JSON.stringify(record, null, 2)}\n`);
+    lock.release();
+  }
+  return record;
+}
