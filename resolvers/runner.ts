@@ -41,9 +41,17 @@ const cache = new LRUCache<string, Row[]>({
   ttl: 0,
 });
 
+let cacheEnabled = true;
+
 /** Forget cached rows (tests, and a snapshot that expired). */
 export function clearQueryCache(): void {
   cache.clear();
+}
+
+/** Turn the result cache off or on (benchmarks and tests of the uncached path). */
+export function setQueryCacheEnabled(on: boolean): void {
+  cacheEnabled = on;
+  if (!on) cache.clear();
 }
 
 export class SnapshotQueries {
@@ -70,13 +78,13 @@ export class SnapshotQueries {
       bound[k] = Array.isArray(v) ? JSON.stringify(v) : (v as string | number | boolean | null);
     }
     const key = `${this.snap.info.id}\u0000${sql}\u0000${JSON.stringify(bound)}`;
-    const hit = cache.get(key);
+    const hit = cacheEnabled ? cache.get(key) : undefined;
     if (hit) return hit as T[];
     const t0 = performance.now();
     const rows = await this.snap.pool.use((db) => db.all<T>(sql, bound), this.req.signal);
     this.req.sqlMs += performance.now() - t0;
     this.req.executed++;
-    cache.set(key, rows);
+    if (cacheEnabled) cache.set(key, rows);
     return rows;
   }
 }
