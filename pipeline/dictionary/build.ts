@@ -24,87 +24,8 @@ import { loadProject, type Project } from '../models/project.ts';
 import { testName } from '../models/metadata.ts';
 import { loadSeeds, SEED_TABLES } from '../../seeds/load.ts';
 
-export type DictColumn = {
-  name: string;
-  type: string;
-  /** Type found in the published table, when the dictionary was built against one. */
-  actual_type: string | null;
-  description: string;
-  pii: string;
-  edfi_domain: string | null;
-  rules: string[];
-  /** Upstream columns: `<node id>.<column>` (node ids as in `lineage.nodes`). */
-  lineage: string[];
-  lineage_by_name: boolean;
-};
-
-export type DictFormat = {
-  id: string;
-  node: string;
-  source: string;
-  source_description: string;
-  description: string;
-  format: string;
-  /** Logical column → header names that deliver it (first is the canonical name). */
-  columns: Array<{ name: string; headers: string[] }>;
-  entities: string[];
-};
-
-export type DictRefined = {
-  node: string;
-  entity: string;
-  edfi_resource: string;
-  edfi_domain: string;
-  description: string;
-  primary_key: string[];
-  columns: DictColumn[];
-  checks: string[];
-  fed_by: string[];
-};
-
-export type DictTest = { name: string; type: string; severity: string; description: string };
-
-export type DictModel = {
-  node: string;
-  name: string;
-  layer: string;
-  published: boolean;
-  overview: string;
-  grain: string;
-  primary_key: string[];
-  business_rules: string[];
-  columns: DictColumn[];
-  tests: DictTest[];
-  depends_on: string[];
-  reads: string[];
-  seeds: string[];
-  example_query: string;
-};
-
-export type DictSeed = {
-  node: string;
-  name: string;
-  description: string;
-  columns: Array<{ name: string; type: string; description: string }>;
-  row_count: number;
-  /** The values in force (at most `SEED_ROW_LIMIT` rows). */
-  rows: Array<Record<string, string | number | boolean | null>>;
-};
-
-export type LineageNode = { id: string; kind: 'format' | 'refined' | 'seed' | 'model' | 'view'; label: string; layer: string };
-export type LineageEdge = { from: string; to: string };
-
-export type Dictionary = {
-  dictionary_version: 1;
-  built_at: string;
-  overview: string;
-  formats: DictFormat[];
-  refined: DictRefined[];
-  models: DictModel[];
-  seeds: DictSeed[];
-  project_tests: DictTest[];
-  lineage: { nodes: LineageNode[]; edges: LineageEdge[] };
-};
+export * from './types.ts';
+import type { DictColumn, DictFormat, DictModel, DictRefined, DictSeed, Dictionary, LineageEdge, LineageNode } from './types.ts';
 
 export const SEED_ROW_LIMIT = 500;
 
@@ -345,20 +266,3 @@ export async function buildDictionary(opts: BuildOptions = {}): Promise<Dictiona
   };
 }
 
-/** Every node upstream of `id` (inclusive), for a view's own lineage graph. */
-export function upstream(d: Dictionary, id: string): Set<string> {
-  const into = new Map<string, string[]>();
-  for (const e of d.lineage.edges) into.set(e.to, [...(into.get(e.to) ?? []), e.from]);
-  const seen = new Set<string>([id]);
-  const stack = [id];
-  while (stack.length) {
-    const n = stack.pop() as string;
-    for (const f of into.get(n) ?? []) {
-      if (!seen.has(f)) {
-        seen.add(f);
-        stack.push(f);
-      }
-    }
-  }
-  return seen;
-}

@@ -4,7 +4,8 @@
  * (the whole flow, and each view's own upstream). The API serves it at `/docs` from the snapshot it
  * answers with; `edlake docs build --out DIR` writes the same page to files.
  */
-import { upstream, type DictColumn, type DictModel, type DictSeed, type Dictionary, type LineageNode } from './build.ts';
+import type { Manifest } from '../../src/catalog/format.ts';
+import { asDictionary, upstream, type DictColumn, type DictModel, type DictSeed, type Dictionary, type LineageNode } from './types.ts';
 
 export interface RenderContext {
   snapshot?: { snapshot_id: number; published_at: string; data_through: string | null } | null;
@@ -193,4 +194,19 @@ ${d.seeds.map((s) => `<section class="entity" id="${esc(s.node)}"><h3>seeds.${es
 ${d.project_tests.length ? `<h2>Tests across layers</h2><ul>${d.project_tests.map((t) => `<li><code>${esc(t.name)}</code> (${esc(t.severity)}): ${esc(t.description)}</li>`).join('')}</ul>` : ''}
 </main></body></html>
 `;
+}
+
+/**
+ * The `/docs` page of a snapshot: the dictionary that was true when it was published. The API calls
+ * this with the manifest of the snapshot it answers with (current, or as of a date).
+ */
+export function renderSnapshotDocs(manifest: Manifest, title?: string): string {
+  const snapshot = { snapshot_id: manifest.snapshot_id, published_at: manifest.published_at, data_through: manifest.data_through };
+  const d = asDictionary(manifest.dictionary);
+  if (!d) {
+    return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(title ?? 'edlake data dictionary')}</title></head><body><h1>${esc(
+      title ?? 'edlake data dictionary',
+    )}</h1><p>Snapshot ${manifest.snapshot_id} (published ${esc(manifest.published_at)}) was published without a data dictionary.</p></body></html>\n`;
+  }
+  return renderDictionaryHtml(d, { snapshot, ...(title ? { title } : {}) });
 }

@@ -9,6 +9,7 @@
 import { Db } from '../../src/db/duckdb.ts';
 import { writeSnapshot, type Json, type PublishResult, type PublishTable, type SourceFile } from '../../src/catalog/index.ts';
 import { silentProgress, type Progress } from '../../src/progress.ts';
+import { buildDictionary } from '../dictionary/build.ts';
 
 /** Schemas of the working database that are published, and their tier (decision 0001). */
 export const PUBLISHED_SCHEMAS: ReadonlyArray<{ schema: string; tier: PublishTable['tier'] }> = [
@@ -76,8 +77,13 @@ export interface PublishStageInput {
   sourceFiles?: SourceFile[];
   dataTests: Json;
   modelVersions: Record<string, string>;
-  /** The data dictionary (pipeline/dictionary); null when it was not built. */
+  /**
+   * The data dictionary to keep in the manifest. Default: built now from the run's database, the
+   * model metadata (`sqlDir`), contracts, sources and seeds in force. `null` publishes without one.
+   */
   dictionary?: Json;
+  /** SQL project folder for the dictionary (default `sql/`). */
+  sqlDir?: string;
   progress?: Progress;
   now?: Date;
 }
@@ -87,6 +93,13 @@ export async function publishStage(input: PublishStageInput): Promise<PublishRes
   const progress = input.progress ?? silentProgress;
   const tables = input.tables ?? (await discoverTables(input.db));
   if (tables.length === 0) throw new Error('nothing to publish: no table in the marts or refined schemas');
+  let dictionary: Json;
+  if (input.dictionary !== undefined) dictionary = input.dictionary;
+  else {
+    progress.stage('dictionary');
+    dictionary = await buildDictionary({ db: input.db, ...(input.sqlDir ? { sqlDir: input.sqlDir } : {}) });
+    progress.done();
+  }
   progress.stage('publish', tables.length);
   const result = await writeSnapshot({
     lake: input.lake,
@@ -97,7 +110,7 @@ export async function publishStage(input: PublishStageInput): Promise<PublishRes
     sourceFiles: input.sourceFiles ?? (await sourceFilesFromRaw(input.db)),
     dataTests: input.dataTests,
     modelVersions: input.modelVersions,
-    dictionary: input.dictionary ?? null,
+    dictionary,
     timezone: input.timezone,
     ...(input.now ? { now: input.now } : {}),
     onTable: (t) => progress.item(`${t.schema}.${t.table}${t.shared ? ' (unchanged, shared)' : ''}`, { rows: t.rows }),

@@ -17,6 +17,10 @@ import {
 import { listRuns } from '../../pipeline/publish/runlog.ts';
 import { acquireLakeLock, LakeLockedError } from '../../pipeline/lock.ts';
 import { DEFAULT_CRON, ScheduleError, startScheduler } from '../../pipeline/schedule/scheduler.ts';
+import { buildDictionary } from '../../pipeline/dictionary/build.ts';
+import { renderDictionaryHtml, renderSnapshotDocs } from '../../pipeline/dictionary/render.ts';
+import fs from 'node:fs/promises';
+import path from 'node:path';
 
 interface CommonOpts {
   lake?: string;
@@ -188,6 +192,45 @@ export function registerSnapshots(program: Command): void {
       } finally {
         lock.release();
       }
+    });
+
+  const docs = program.command('docs').description('the living data dictionary');
+  docs
+    .command('build')
+    .description("write the data dictionary as static HTML (index.html) and JSON: a snapshot's dictionary (default the current one), or the repository's")
+    .requiredOption('--out <dir>', 'folder to write into (created if needed)')
+    .option('--lake <dir>', 'lake folder (or EDLAKE_LAKE)')
+    .option('--timezone <tz>', "district's time zone for --snapshot dates (or EDLAKE_TIMEZONE)")
+    .option('--snapshot <id|date>', 'the snapshot whose dictionary to write (default: current)')
+    .option('--from-repo', 'build from the repository (sql/, contracts, sources, seed CSVs) instead of a snapshot')
+    .option('--sql <dir>', 'SQL project folder for --from-repo (default sql/)')
+    .action(async (o: { out: string; lake?: string; timezone?: string; snapshot?: string; fromRepo?: boolean; sql?: string }) => {
+      const cfg = loadConfig({ lake: o.lake, timezone: o.timezone });
+      await fs.mkdir(o.out, { recursive: true });
+      let html: string;
+      let json: unknown;
+      let what: string;
+      if (o.fromRepo) {
+        const d = await buildDictionary(o.sql ? { sqlDir: path.resolve(o.sql) } : {});
+        html = renderDictionaryHtml(d);
+        json = d;
+        what = 'the repository';
+      } else {
+        const cat = new SnapshotCatalog(cfg.lake, { timezone: cfg.timezone });
+        let l: LoadedManifest;
+        try {
+          l = await cat.resolve(o.snapshot ? parseSelector(o.snapshot) : {});
+        } catch (e) {
+          if (e instanceof SnapshotNotFoundError) fail(1, `${e.message} (use --from-repo to build from the repository)`);
+          throw e;
+        }
+        html = renderSnapshotDocs(l.manifest);
+        json = l.manifest.dictionary;
+        what = `snapshot ${l.manifest.snapshot_id}`;
+      }
+      await fs.writeFile(path.join(o.out, 'index.html'), html);
+      await fs.writeFile(path.join(o.out, 'dictionary.json'), `${JSON.stringify(json, null, 2)}\n`);
+      out(`wrote the data dictionary of ${what} to ${path.join(o.out, 'index.html')} and dictionary.json`);
     });
 
   // The run log and the scheduler belong under `edlake pipeline`; attach there when that command

@@ -123,3 +123,47 @@ describe('the dictionary page in a real browser', () => {
     }
   });
 });
+
+describe('the dictionary kept in each snapshot', () => {
+  it('a past snapshot shows the dictionary that was true then (also through edlake docs build)', async () => {
+    const { Db } = await import('../../src/db/duckdb.ts');
+    const { publishStage } = await import('../../pipeline/publish/publish.ts');
+    const { openSnapshot } = await import('../../src/catalog/index.ts');
+    const { renderSnapshotDocs } = await import('../../pipeline/dictionary/render.ts');
+    const { buildNight, TABLES } = await import('../catalog/fixture.ts');
+    const { spawnSync } = await import('node:child_process');
+    const lake = await fs.mkdtemp(path.join(os.tmpdir(), 'edlake-dict-snap-'));
+    const sqlDir = path.join(lake, 'sql');
+    await fs.cp(SQL, sqlDir, { recursive: true });
+    const db = await Db.open(':memory:');
+    const publish = async (night: number) => {
+      await buildNight(db, night);
+      return publishStage({
+        db, lake, runId: `run-${night}`, dataThrough: `2026-03-0${night}`, timezone: 'America/Los_Angeles', tables: TABLES, sourceFiles: [],
+        dataTests: null, modelVersions: {}, sqlDir, now: new Date(`2026-03-0${night + 2}T10:00:00Z`),
+      });
+    };
+    await publish(1);
+    const yml = path.join(sqlDir, 'views', 'v_equity_outcomes.yml');
+    await fs.writeFile(yml, (await fs.readFile(yml, 'utf8')).replace('are flagged suppressed.', 'are flagged suppressed (rule revised on night 2).'));
+    await publish(2);
+    const then = await openSnapshot(lake, { asOf: '2026-03-03', timezone: 'America/Los_Angeles' });
+    const now = await openSnapshot(lake);
+    const rule = (m: typeof then.manifest) => JSON.stringify(m.dictionary).match(/Groups of [^"]*/)![0];
+    expect(rule(then.manifest)).toBe('Groups of small_group_max_suppressed students or fewer (seeds.parameters) are flagged suppressed.');
+    expect(rule(now.manifest)).toMatch(/revised on night 2/);
+    expect(renderSnapshotDocs(then.manifest)).toContain('snapshot 1, published 2026-03-03T10:00:00.000Z');
+    expect(renderSnapshotDocs(then.manifest)).not.toContain('revised on night 2');
+    then.close();
+    now.close();
+    db.close();
+    const out = path.join(lake, 'site');
+    const r = spawnSync(process.execPath, ['--import', 'tsx', path.resolve('src/cli.ts'), 'docs', 'build', '--lake', lake, '--snapshot', '1', '--out', out], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const html = await fs.readFile(path.join(out, 'index.html'), 'utf8');
+    expect(html).toContain('id="marts.v_equity_outcomes"');
+    expect(html).not.toContain('revised on night 2');
+    expect(JSON.parse(await fs.readFile(path.join(out, 'dictionary.json'), 'utf8')).dictionary_version).toBe(1);
+    await fs.rm(lake, { recursive: true, force: true });
+  });
+});
