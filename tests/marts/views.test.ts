@@ -1,0 +1,224 @@
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { Db, type Row } from '../../src/db/duckdb.ts';
+import { runModels, type RunModelsResult } from '../../pipeline/models/runner.ts';
+import { S1, S2, TENANT, key, makeDistrict, writeDistrict, type District } from './district.ts';
+import { attendanceMarkCorrelation, chronicRisk, equityRow, mathPrediction, sectionComparison, tierOf } from './oracle.ts';
+
+const close = (a: unknown, b: number, eps = 1e-9) => {
+  expect(typeof a).toBe('number');
+  expect(Math.abs((a as number) - b)).toBeLessThan(eps);
+};
+const schoolKey = async (db: Db, school: string) => (await db.scalar<string>(`SELECT edlake_key($1, [$2])`, [TENANT, school]))!;
+
+describe('marts on a hand-made district (oracle computed in TypeScript)', () => {
+  let db: Db;
+  let d: District;
+  let run: RunModelsResult;
+  beforeAll(async () => {
+    db = await Db.open(':memory:');
+    d = makeDistrict();
+    await writeDistrict(db, d);
+    run = await runModels(db);
+  });
+  afterAll(() => db.close());
+
+  it('builds every model, passes the error-severity data tests and is publishable', () => {
+    const broken = run.tests.filter((t) => t.severity === 'error' && t.status !== 'pass' && t.status !== 'skipped');
+    expect(broken.map((t) => `${t.name}: ${t.message ?? JSON.stringify(t.sample[0])}`)).toEqual([]);
+    expect(run.blocked).toBe(false);
+    expect(run.models.length).toBeGreaterThanOrEqual(30);
+    for (const m of run.models) expect(m.ms).toBeGreaterThanOrEqual(0);
+  });
+
+  it('reports the unmapped attendance code as a warning without blocking', () => {
+    const t = run.tests.find((x) => x.name === 'project.unmapped_descriptors')!;
+    expect(t.severity).toBe('warn');
+    expect(t.status).toBe('fail');
+    expect(t.sample).toContainEqual(expect.objectContaining({ descriptor_type: 'AttendanceEventCategoryDescriptor', descriptor_value: 'ZZ' }));
+    // everything else the fixture delivers is mapped (several capitalisations and namespaces)
+    expect(t.failures).toBe(1);
+  });
+
+  it('chronic absenteeism risk: every enrolled student agrees with the oracle', async () => {
+    const expected = chronicRisk(d);
+    const rows = await db.all<Row>(`SELECT * FROM marts.v_chronic_absenteeism_risk`);
+    expect(rows.length).toBe(expected.size);
+    const byKey = new Map(rows.map((r) => [r['student_key'] as string, r]));
+    for (const [name, e] of expected) {
+      const r = byKey.get(key(name));
+      expect(r, name).toBeDefined();
+      expect(r!['days_enrolled'], name).toBe(e.daysEnrolled);
+      close(r!['days_absent'], e.daysAbsent);
+      close(r!['attendance_rate'], e.attendanceRate);
+      close(r!['absence_rate_30d'], e.absenceRate30);
+      expect(r!['longest_absence_streak'], name).toBe(e.streak);
+      expect(r!['tier_code'], name).toBe(e.tier);
+      expect(r!['is_chronically_absent'], name).toBe(e.chronic);
+      expect(r!['trend'], name).toBe(e.trend);
+      close(r!['projected_absence_rate_eoy'], e.projected);
+      expect(r!['school_key']).toBe(await schoolKey(db, e.school));
+    }
+    // the designed cases, spelled out
+    expect(expected.get('A')!.streak).toBe(5);
+    expect(expected.has('E')).toBe(false); // exited: not in the view
+    expect(byKey.has(key('E'))).toBe(false);
+    expect(expected.get('D')!.chronic).toBe(false); // 23.8 % absent but only 21 days enrolled
+    expect(expected.get('D')!.tier).toBe('severe_chronic');
+    expect(expected.get('C')!.daysEnrolled).toBe(48); // transfer: 20 days at S1 + 28 at S2
+  });
+
+  it('no student is counted twice in a day, even with overlapping enrollments', async () => {
+    const dup = await db.scalar<number>(`SELECT count(*) FROM (SELECT student_key, calendar_date FROM marts.fct_student_attendance_daily GROUP BY ALL HAVING count(*) > 1)`);
+    expect(dup).toBe(0);
+    const f = await db.all(`SELECT school_id, count(*) AS n FROM marts.fct_student_attendance_daily WHERE student_key = $1 GROUP BY 1 ORDER BY 1`, [key('F')]);
+    expect(f).toEqual([
+      { school_id: S1, n: 11 }, // days 1-9 and 49-50 (S2 has not submitted them)
+      { school_id: S2, n: 39 }, // days 10-48
+    ]);
+  });
+
+  it('equity outcomes: a school x group row and the district row agree with the oracle', async () => {
+    const s1 = await schoolKey(db, S1);
+    for (const [scope, group] of [[{ school: S1 }, 'ALL'], [{ school: S1 }, 'SED'], ['district', 'ALL'], ['district', 'EL']] as const) {
+      const e = equityRow(d, scope, group);
+      const r = await db.one<Row>(
+        `SELECT * FROM marts.v_equity_outcomes WHERE scope = $1 AND school_key IS NOT DISTINCT FROM $2 AND group_code = $3`,
+        [scope === 'district' ? 'district' : 'school', scope === 'district' ? null : s1, group],
+      );
+      expect(r, `${JSON.stringify(scope)} ${group}`).toBeDefined();
+      expect(r!['students']).toBe(e.students);
+      close(r!['attendance_rate'], e.attendanceRate);
+      if (e.chronicRate === null) expect(r!['chronic_absence_rate']).toBeNull();
+      else close(r!['chronic_absence_rate'], e.chronicRate);
+      close(r!['suspension_rate'], e.suspensionRate);
+      expect(r!['is_suppressed']).toBe(e.students <= 10);
+    }
+    const all = equityRow(d, { school: S1 }, 'ALL');
+    const sed = equityRow(d, { school: S1 }, 'SED');
+    const gap = await db.scalar<number>(`SELECT attendance_rate_gap_to_all FROM marts.v_equity_outcomes WHERE scope = 'school' AND school_key = $1 AND group_code = 'SED'`, [s1]);
+    close(gap, sed.attendanceRate - all.attendanceRate);
+  });
+
+  it('class section comparison: the section with low marks stands apart from its peers', async () => {
+    for (const measure of ['mean_course_mark', 'lms_submission_rate'] as const) {
+      const e = sectionComparison(d, 'M1', measure);
+      const r = await db.one<Row>(`SELECT * FROM marts.v_class_section_comparison WHERE section_key = $1`, [key('M1')]);
+      expect(r!['students']).toBe(e.students);
+      expect(r!['peer_sections']).toBe(3);
+      close(r![measure], e.value);
+      close(r![`${measure}_peer_mean`], e.peerMean);
+      close(r![`${measure}_z`], e.z);
+      expect((r!['measures_apart'] as string[]).includes(measure)).toBe(Math.abs(e.z) >= 2);
+    }
+    const m1 = sectionComparison(d, 'M1', 'mean_course_mark');
+    expect(m1.z).toBeLessThan(-2); // the fixture's section effect
+    expect(await db.scalar(`SELECT stands_apart FROM marts.v_class_section_comparison WHERE section_key = $1`, [key('M1')])).toBe(m1.students >= 10);
+    expect(await db.scalar(`SELECT teacher_staff_key FROM marts.v_class_section_comparison WHERE section_key = $1`, [key('M1')])).toBe(key('T1'));
+  });
+
+  it('performance correlations: attendance rate against course mark at a school', async () => {
+    const e = attendanceMarkCorrelation(d, S1);
+    const r = await db.one<Row>(
+      `SELECT * FROM marts.v_performance_correlations WHERE school_key = $1 AND grade_band = 'Middle (6-8)' AND measure = 'attendance_rate' AND outcome = 'course_mark'`,
+      [await schoolKey(db, S1)],
+    );
+    expect(r!['n']).toBe(e.n);
+    close(r!['r'], e.r, 1e-9);
+    close(r!['r_ci_low'], e.low, 1e-9);
+    close(r!['r_ci_high'], e.high, 1e-9);
+    close(r!['slope'], e.slope, 1e-6);
+  });
+
+  it('predictions: predicted score, error, level and probability of Met follow the model', async () => {
+    for (const s of ['P0', 'P5', 'D']) {
+      const e = mathPrediction(d, s);
+      const r = await db.one<Row>(`SELECT * FROM marts.fct_predictions WHERE student_key = $1 AND subject = 'Math'`, [key(s)]);
+      close(r!['predicted_scale_score'], e.predicted, 1e-6);
+      close(r!['standard_error'], e.se);
+      expect(r!['predicted_level']).toBe(e.level);
+      close(r!['probability_met'], e.pMet, 1e-6);
+      expect(r!['model_version']).toBe(e.model);
+    }
+    // D has no prior score: the larger standard error
+    const seD = await db.scalar<number>(`SELECT standard_error FROM marts.fct_predictions WHERE student_key = $1 AND subject = 'Math'`, [key('D')]);
+    const seP = await db.scalar<number>(`SELECT standard_error FROM marts.fct_predictions WHERE student_key = $1 AND subject = 'Math'`, [key('P0')]);
+    expect(seD!).toBeGreaterThan(seP!);
+  });
+
+  it('well-being risk profiles: indicators from the seeds and the reasons behind the score', async () => {
+    const p2 = await db.one<Row>(`SELECT * FROM marts.v_wellbeing_risk_profiles WHERE student_key = $1`, [key('P2')]);
+    expect(p2!['state_offenses']).toBe(1);
+    expect(p2!['behavior_level']).toBe('at_risk'); // any state-reportable offense
+    expect(p2!['reasons']).toContain('state-reportable offense or conduct offenses above the at-risk threshold');
+    const p4 = await db.one<Row>(`SELECT * FROM marts.v_wellbeing_risk_profiles WHERE student_key = $1`, [key('P4')]);
+    expect(p4!['conduct_offenses']).toBe(3);
+    expect(p4!['behavior_level']).toBe('warning'); // more than 2, not more than 5
+    // risk score = sum of the component points listed by the reasons (the seed weights)
+    const rows = await db.all<{ risk_score: number; reasons: string[]; attendance_rate: number | null; attendance_level: string | null }>(
+      `SELECT risk_score, reasons, attendance_rate, attendance_level FROM marts.v_wellbeing_risk_profiles`,
+    );
+    const points = new Map((await db.all<{ reason: string; points: number }>(`SELECT reason, points FROM seeds.risk_weights`)).map((w) => [w.reason, w.points]));
+    for (const r of rows) {
+      expect(r.risk_score).toBe(Math.min(100, r.reasons.reduce((a, x) => a + points.get(x)!, 0)));
+      const expectedLevel = r.attendance_rate === null ? null : r.attendance_rate < 0.8 ? 'at_risk' : r.attendance_rate < 0.88 ? 'warning' : null;
+      expect(r.attendance_level).toBe(expectedLevel);
+    }
+  });
+});
+
+describe('newly entered a worse tier since the previous snapshot', () => {
+  it('compares with the tiers recorded by the previous publishable run', async () => {
+    const db = await Db.open(':memory:');
+    const night1 = makeDistrict({ throughDay: 30 });
+    await writeDistrict(db, night1);
+    const r1 = await runModels(db);
+    expect(r1.blocked).toBe(false);
+    expect(await db.scalar<number>(`SELECT count(*) FILTER (WHERE entered_worse_tier) FROM marts.v_chronic_absenteeism_risk`)).toBe(0);
+    const night2 = makeDistrict();
+    await writeDistrict(db, night2);
+    await runModels(db);
+    const before = chronicRisk(night1);
+    const after = chronicRisk(night2);
+    const rows = await db.all<{ student_key: string; previous_tier_code: string | null; entered_worse_tier: boolean }>(
+      `SELECT student_key, previous_tier_code, entered_worse_tier FROM marts.v_chronic_absenteeism_risk`,
+    );
+    let worse = 0;
+    for (const [name, a] of after) {
+      const b = before.get(name);
+      const row = rows.find((x) => x.student_key === key(name))!;
+      expect(row.previous_tier_code, name).toBe(b ? b.tier : null);
+      const expected = b !== undefined && a.severity !== null && b.severity !== null && a.severity > b.severity;
+      expect(row.entered_worse_tier, name).toBe(expected);
+      if (expected) worse++;
+    }
+    expect(worse).toBeGreaterThan(0);
+    expect(before.get('B')!.tier).toBe(tierOf(2.5 / 30).code); // at risk on night 1
+    expect(after.get('B')!.tier).toBe('moderate_chronic');
+    db.close();
+  });
+});
+
+describe('a broken refined row blocks publishing', () => {
+  it('a duplicate enrollment key fails an error test that names the rows', async () => {
+    const db = await Db.open(':memory:');
+    const d = makeDistrict();
+    await writeDistrict(db, d);
+    const a = d.enrollments.find((e) => e.student === 'A')!;
+    await db.run(
+      `INSERT INTO refined.student_school_associations (tenant, student_key, school_id, school_year, entry_date, exit_withdraw_date, entry_grade_level_descriptor, _file_sha256, _row_number, _source)
+       VALUES ($1, $2, $3, 2026, $4, NULL, 'Eighth grade', 'injected', 1, 'test')`,
+      [TENANT, key('A'), a.school, a.entry],
+    );
+    const r = await runModels(db);
+    expect(r.blocked).toBe(true);
+    const failing = r.tests.filter((t) => t.severity === 'error' && t.status === 'fail');
+    const t = failing.find((x) => x.name === 'fct_enrollment.unique_enrollment_key')!;
+    expect(t).toBeDefined();
+    expect(t.failures).toBe(1);
+    const enrollmentKey = await db.scalar<string>(`SELECT edlake_key($1, [$2, $3, $4::DATE::VARCHAR])`, [TENANT, key('A'), a.school, a.entry]);
+    expect(t.sample).toEqual([{ enrollment_key: enrollmentKey, occurrences: 2 }]);
+    // the blocked run did not record tiers for the next comparison
+    expect(await db.scalar<number>(`SELECT count(*) FROM meta.chronic_tier_snapshots`)).toBe(0);
+    db.close();
+  });
+});
