@@ -13,8 +13,8 @@ export type Dimension = 'SCHOOL' | 'GRADE' | 'STUDENT_GROUP';
 
 const DIM_SQL: Record<Dimension, { expr: string; as: string }> = {
   SCHOOL: { expr: 'st.school_key', as: 'school_key' },
-  GRADE: { expr: 'st.grade_level', as: 'grade_level' },
-  STUDENT_GROUP: { expr: 'g.student_group', as: 'student_group' },
+  GRADE: { expr: 'st.grade_number', as: 'grade_level' },
+  STUDENT_GROUP: { expr: 'g.group_code', as: 'student_group' },
 };
 
 export interface AggregateFilter {
@@ -39,11 +39,11 @@ export async function attendanceAggregate(d: SnapshotData, groupBy: Dimension[],
   const where = [d.scope.students('st')];
   const params: Params = { ...d.scope.params, suppress: POLICY[d.req.viewer.role].suppressSmallGroups, small: SMALL_GROUP_MAX };
   if (f.schoolKey != null) { where.push('st.school_key = $f_school'); params.f_school = f.schoolKey; }
-  if (f.gradeLevel != null) { where.push('st.grade_level = $f_grade'); params.f_grade = f.gradeLevel; }
+  if (f.gradeLevel != null) { where.push('st.grade_number = $f_grade'); params.f_grade = f.gradeLevel; }
   const joinGroups = dims.includes('STUDENT_GROUP');
   if (f.studentGroup != null) {
-    if (joinGroups) where.push('g.student_group = $f_group');
-    else where.push(`st.student_key IN (SELECT g2.student_key FROM ${T.studentGroup} g2 WHERE g2.student_group = $f_group)`);
+    if (joinGroups) where.push('g.group_code = $f_group');
+    else where.push(`st.student_key IN (SELECT g2.student_key FROM ${T.studentGroup} g2 WHERE g2.group_code = $f_group)`);
     params.f_group = f.studentGroup;
   }
   const select = (['SCHOOL', 'GRADE', 'STUDENT_GROUP'] as Dimension[]).map((dim) =>
@@ -55,8 +55,8 @@ export async function attendanceAggregate(d: SnapshotData, groupBy: Dimension[],
     SELECT ${select.join(', ')},
            count(DISTINCT st.student_key)::INTEGER AS students,
            ${hide} AS suppressed,
-           CASE WHEN ${hide} THEN NULL ELSE count(DISTINCT CASE WHEN c.is_chronic THEN st.student_key END)::INTEGER END AS chronic_students,
-           CASE WHEN ${hide} THEN NULL ELSE count(DISTINCT CASE WHEN c.is_chronic THEN st.student_key END) / nullif(count(DISTINCT CASE WHEN c.student_key IS NOT NULL THEN st.student_key END), 0) END AS chronic_absence_rate,
+           CASE WHEN ${hide} THEN NULL ELSE count(DISTINCT CASE WHEN c.is_chronically_absent THEN st.student_key END)::INTEGER END AS chronic_students,
+           CASE WHEN ${hide} THEN NULL ELSE count(DISTINCT CASE WHEN c.is_chronically_absent THEN st.student_key END) / nullif(count(DISTINCT CASE WHEN c.student_key IS NOT NULL THEN st.student_key END), 0) END AS chronic_absence_rate,
            CASE WHEN ${hide} THEN NULL ELSE 1 - sum(c.days_absent) / nullif(sum(c.days_enrolled), 0) END AS attendance_rate
       FROM ${T.student} st
       LEFT JOIN ${T.chronic} c ON c.student_key = st.student_key

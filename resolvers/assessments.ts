@@ -28,7 +28,7 @@ export interface PredictionRow extends Row {
   model_version: string;
 }
 
-const RCOLS = 'r.result_key, r.student_key, r.assessment_kind, r.vendor, r.subject, r.school_year, r.administration_date, r.scale_score, r.state_scale_score, r.performance_level';
+const RCOLS = 'r.result_key, r.student_key, r.assessment_family AS assessment_kind, r.vendor, r.subject, r.school_year, r.administration_date, r.scale_score, r.state_scale_score, r.achievement_level AS performance_level';
 const PCOLS = 'p.student_key, p.subject, p.predicted_scale_score, p.standard_error, p.predicted_level, p.probability_met, p.model_version';
 
 export interface ResultFilter {
@@ -48,7 +48,7 @@ export function listResults(d: SnapshotData, args: PageArgs, filter: ResultFilte
   const where = [d.scope.students('r', null)];
   const params: Params = { ...d.scope.params };
   if (filter.subject != null) { where.push('lower(r.subject) = lower($f_subject)'); params.f_subject = filter.subject; }
-  if (filter.kind != null) { where.push('r.assessment_kind = $f_kind'); params.f_kind = filter.kind; }
+  if (filter.kind != null) { where.push('r.assessment_family = $f_kind'); params.f_kind = filter.kind; }
   if (filter.schoolYear != null) { where.push('r.school_year = $f_year'); params.f_year = filter.schoolYear; }
   if (filter.schoolKey != null) {
     where.push(`r.student_key IN (SELECT s.student_key FROM ${T.student} s WHERE s.school_key = $f_school)`);

@@ -12,7 +12,7 @@ export interface SchoolRow extends Row {
   school_level: string | null;
 }
 
-const COLS = 'sc.school_key, sc.school_id, sc.school_name, sc.school_level';
+const COLS = 'sc.school_key, sc.school_id, sc.school_name, sc.school_category AS school_level';
 
 export const SCHOOL_ORDER = {
   NAME: 'sc.school_name, sc.school_key',

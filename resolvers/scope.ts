@@ -19,36 +19,37 @@ export type Scope =
   | { kind: 'schools'; schoolKeys: string[] }
   | { kind: 'sections'; sectionKeys: string[]; schoolKeys: string[] };
 
-/** The reference date of "active" in a snapshot: its data-through date, else its publish date. */
+/** The snapshot's data-through date, else its publish date. */
 export function activeOn(q: SnapshotQueries): string {
   return q.snap.info.dataThrough ?? q.snap.info.publishedAt.slice(0, 10);
 }
 
-/** Derive the scope of a caller from the current snapshot. `staffKey` undefined: no staff record. */
+/**
+ * Derive the scope of a caller from the current snapshot. `staffKey` undefined: no staff record.
+ * - teacher: sections of the current school year whose teacher of record is the caller;
+ * - principal: schools of the caller's active principal assignments (dim_staff.principal_school_ids).
+ */
 export async function deriveScope(q: SnapshotQueries, role: Role, staffKey: string | undefined): Promise<Scope> {
   const rows = POLICY[role].rows;
   if (rows === 'all') return { kind: 'all' };
   if (staffKey === undefined) {
     return rows === 'own_schools' ? { kind: 'schools', schoolKeys: [] } : { kind: 'sections', sectionKeys: [], schoolKeys: [] };
   }
-  const on = activeOn(q);
   if (rows === 'own_schools') {
     const r = await q.all<{ school_key: string }>(
-      `SELECT DISTINCT a.school_key FROM ${T.staffAssignment} a
-        WHERE a.staff_key = $staff AND a.is_principal
-          AND a.begin_date <= $on::DATE AND (a.end_date IS NULL OR a.end_date >= $on::DATE)
+      `SELECT DISTINCT sc.school_key FROM ${T.staff} sf, unnest(sf.principal_school_ids) AS p(school_id)
+         JOIN ${T.school} sc ON sc.school_id = p.school_id
+        WHERE sf.staff_key = $staff AND sf.is_principal
         ORDER BY 1`,
-      { staff: staffKey, on },
+      { staff: staffKey },
     );
     return { kind: 'schools', schoolKeys: r.map((x) => x.school_key) };
   }
   const r = await q.all<{ section_key: string; school_key: string }>(
-    `SELECT DISTINCT ss.section_key, s.school_key FROM ${T.staffSection} ss
-       JOIN ${T.section} s ON s.section_key = ss.section_key
-      WHERE ss.staff_key = $staff
-        AND ss.begin_date <= $on::DATE AND (ss.end_date IS NULL OR ss.end_date >= $on::DATE)
+    `SELECT s.section_key, s.school_key FROM ${T.section} s
+      WHERE s.teacher_staff_key = $staff AND s.school_year = (SELECT max(school_year) FROM ${T.section})
       ORDER BY 1`,
-    { staff: staffKey, on },
+    { staff: staffKey },
   );
   return {
     kind: 'sections',
@@ -78,7 +79,7 @@ export class ScopeSql {
   get params(): Params {
     if (this.scope.kind === 'all') return {};
     if (this.scope.kind === 'schools') return { scope_schools: this.scope.schoolKeys };
-    return { scope_sections: this.scope.sectionKeys, scope_schools: this.scope.schoolKeys, scope_on: this.on };
+    return { scope_sections: this.scope.sectionKeys, scope_schools: this.scope.schoolKeys };
   }
 
   /** Rows of students (alias has student_key, and school_key when `schoolCol` is given). */
@@ -92,8 +93,7 @@ export class ScopeSql {
       return `${alias}.${schoolCol} IN ${inList('scope_schools')}`;
     }
     return `${alias}.student_key IN (SELECT m.student_key FROM ${T.sectionMembership} m
-        WHERE m.section_key IN ${inList('scope_sections')}
-          AND m.begin_date <= $scope_on::DATE AND (m.end_date IS NULL OR m.end_date >= $scope_on::DATE))`;
+        WHERE m.section_key IN ${inList('scope_sections')} AND m.is_active)`;
   }
 
   /** Rows of sections (alias has section_key and school_key). */
@@ -120,14 +120,15 @@ export class ScopeSql {
     return `${alias}.section_key IN ${inList('scope_sections')}`;
   }
 
-  /** Rows keyed by staff (alias has staff_key): staff teaching an in-scope section, or assigned to an in-scope school. */
+  /** Rows keyed by staff (alias has staff_key): teachers of in-scope sections, principals of in-scope schools. */
   staff(alias: string): string {
     const s = this.scope;
     if (s.kind === 'all') return 'TRUE';
     if (s.kind === 'schools') {
-      return `(${alias}.staff_key IN (SELECT ss.staff_key FROM ${T.staffSection} ss JOIN ${T.section} sc ON sc.section_key = ss.section_key WHERE sc.school_key IN ${inList('scope_schools')})
-           OR ${alias}.staff_key IN (SELECT a.staff_key FROM ${T.staffAssignment} a WHERE a.school_key IN ${inList('scope_schools')}))`;
+      return `(${alias}.staff_key IN (SELECT sc.teacher_staff_key FROM ${T.section} sc WHERE sc.school_key IN ${inList('scope_schools')})
+           OR ${alias}.staff_key IN (SELECT sf.staff_key FROM ${T.staff} sf, unnest(sf.principal_school_ids) AS p(school_id)
+                 JOIN ${T.school} so ON so.school_id = p.school_id WHERE so.school_key IN ${inList('scope_schools')}))`;
     }
-    return `${alias}.staff_key IN (SELECT ss.staff_key FROM ${T.staffSection} ss WHERE ss.section_key IN ${inList('scope_sections')})`;
+    return `${alias}.staff_key IN (SELECT sc.teacher_staff_key FROM ${T.section} sc WHERE sc.section_key IN ${inList('scope_sections')})`;
   }
 }

@@ -75,37 +75,35 @@ export function sectionsByStudent(d: SnapshotData) {
     const rows = await d.q.all<SectionRow & { student_key: string }>(
       `SELECT m.student_key, ${COLS} FROM ${T.sectionMembership} m JOIN ${T.section} sc ON sc.section_key = m.section_key
         WHERE m.student_key IN ${inList('keys')} AND ${d.scope.sections('sc')} AND ${d.scope.students('m', null)}
-          AND m.begin_date <= $on::DATE AND (m.end_date IS NULL OR m.end_date >= $on::DATE)
+          AND m.is_active
         ORDER BY ${SECTION_ORDER.COURSE}`,
-      { keys: [...keys], on: onDate(d), ...d.scope.params },
+      { keys: [...keys], ...d.scope.params },
     );
     return groupBy(keys, rows, 'student_key');
   });
 }
 
-/** Staff keys of the active teachers of a section. */
+/** Staff keys of the teachers of a section (the teacher of record). */
 export function teachersBySection(d: SnapshotData) {
   return d.loader<string[]>('teachersBySection', async (keys) => {
     const rows = await d.q.all<{ section_key: string; staff_key: string }>(
-      `SELECT DISTINCT ss.section_key, ss.staff_key FROM ${T.staffSection} ss JOIN ${T.section} sc ON sc.section_key = ss.section_key
-        WHERE ss.section_key IN ${inList('keys')} AND ${d.scope.sections('sc')}
-          AND ss.begin_date <= $on::DATE AND (ss.end_date IS NULL OR ss.end_date >= $on::DATE)
-        ORDER BY ss.staff_key`,
-      { keys: [...keys], on: onDate(d), ...d.scope.params },
+      `SELECT sc.section_key, sc.teacher_staff_key AS staff_key FROM ${T.section} sc
+        WHERE sc.section_key IN ${inList('keys')} AND ${d.scope.sections('sc')} AND sc.teacher_staff_key IS NOT NULL
+        ORDER BY 2`,
+      { keys: [...keys], ...d.scope.params },
     );
     return groupBy(keys, rows, 'section_key').map((rs) => rs.map((r) => r.staff_key));
   });
 }
 
-/** Sections taught by a staff member (active associations), in scope. */
+/** Sections taught by a staff member (teacher of record), in scope. */
 export function sectionsByTeacher(d: SnapshotData) {
   return d.loader<SectionRow[]>('sectionsByTeacher', async (keys) => {
     const rows = await d.q.all<SectionRow & { staff_key: string }>(
-      `SELECT ss.staff_key, ${COLS} FROM ${T.staffSection} ss JOIN ${T.section} sc ON sc.section_key = ss.section_key
-        WHERE ss.staff_key IN ${inList('keys')} AND ${d.scope.sections('sc')}
-          AND ss.begin_date <= $on::DATE AND (ss.end_date IS NULL OR ss.end_date >= $on::DATE)
+      `SELECT sc.teacher_staff_key AS staff_key, ${COLS} FROM ${T.section} sc
+        WHERE sc.teacher_staff_key IN ${inList('keys')} AND ${d.scope.sections('sc')}
         ORDER BY ${SECTION_ORDER.COURSE}`,
-      { keys: [...keys], on: onDate(d), ...d.scope.params },
+      { keys: [...keys], ...d.scope.params },
     );
     return groupBy(keys, rows, 'staff_key');
   });

@@ -8,6 +8,7 @@
  */
 import type { DuckDBInstance } from '@duckdb/node-api';
 import { Pool, defaultPoolSize } from '../src/db/pool.ts';
+import { PUBLISHED_SCHEMA } from './tables.ts';
 
 export interface SnapshotInfo {
   id: number;
@@ -111,7 +112,8 @@ export interface InstanceSnapshot {
 }
 
 /**
- * Snapshots given as DuckDB instances that already hold the published tables (views or tables).
+ * Snapshots given as DuckDB instances that already hold the published tables (views or tables) in
+ * the `marts` schema.
  * The catalog adapter and the tests build on it.
  */
 export class InstanceSnapshotSource implements SnapshotSource {
@@ -145,11 +147,12 @@ export class InstanceSnapshotSource implements SnapshotSource {
   private async openUncached(id: number): Promise<OpenedSnapshot> {
     const snap = (await this.snapshots()).find((s) => s.info.id === id);
     if (!snap) throw new SnapshotNotFoundError(`snapshot ${id} does not exist (or has expired)`);
-    const pool = await Pool.create(snap.instance, this.poolSize);
+    const pool = await Pool.create(snap.instance, this.poolSize, [`SET search_path = '${PUBLISHED_SCHEMA}'`]);
     const tables = new Set<string>();
     await pool.use(async (db) => {
       for (const r of await db.all<{ name: string }>(
-        `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'main'`,
+        `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = $schema`,
+        { schema: PUBLISHED_SCHEMA },
       )) {
         tables.add(r.name);
       }

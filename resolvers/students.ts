@@ -3,21 +3,21 @@ import type { Row } from '../src/db/duckdb.ts';
 import { groupBy, oneBy, type SnapshotData } from './context.ts';
 import { fetchPage, type Page, type PageArgs } from './page.ts';
 import { inList, type Params } from './runner.ts';
-import { onDate } from './sections.ts';
 import { T } from './tables.ts';
 
 export interface StudentRow extends Row {
   student_key: string;
   school_key: string;
   grade_level: number | null;
+  grade_band: string | null;
 }
 
-const COLS = 'st.student_key, st.school_key, st.grade_level';
+const COLS = 'st.student_key, st.school_key, st.grade_number AS grade_level, st.grade_band';
 
 export const STUDENT_ORDER = {
   KEY: 'st.student_key',
-  GRADE: 'st.grade_level NULLS LAST, st.student_key',
-  ABSENCE_RATE_DESC: 'c.absence_rate_ytd DESC NULLS LAST, st.student_key',
+  GRADE: 'st.grade_number NULLS LAST, st.student_key',
+  ABSENCE_RATE_DESC: 'c.absence_rate DESC NULLS LAST, st.student_key',
   RISK_SCORE_DESC: 'w.risk_score DESC NULLS LAST, st.student_key',
 } as const;
 export type StudentOrder = keyof typeof STUDENT_ORDER;
@@ -35,18 +35,16 @@ export function listStudents(d: SnapshotData, args: PageArgs, filter: StudentFil
   const where = [d.scope.students('st')];
   const params: Params = { ...d.scope.params };
   if (filter.schoolKey != null) { where.push('st.school_key = $f_school'); params.f_school = filter.schoolKey; }
-  if (filter.gradeLevel != null) { where.push('st.grade_level = $f_grade'); params.f_grade = filter.gradeLevel; }
-  if (filter.tier != null) { where.push('c.tier = $f_tier'); params.f_tier = filter.tier; }
+  if (filter.gradeLevel != null) { where.push('st.grade_number = $f_grade'); params.f_grade = filter.gradeLevel; }
+  if (filter.tier != null) { where.push('c.tier_code = $f_tier'); params.f_tier = filter.tier; }
   if (filter.riskTier != null) { where.push('w.risk_tier = $f_risk'); params.f_risk = filter.riskTier; }
   if (filter.studentGroup != null) {
-    where.push(`st.student_key IN (SELECT g.student_key FROM ${T.studentGroup} g WHERE g.student_group = $f_group)`);
+    where.push(`st.student_key IN (SELECT g.student_key FROM ${T.studentGroup} g WHERE g.group_code = $f_group)`);
     params.f_group = filter.studentGroup;
   }
   if (filter.sectionKey != null) {
-    where.push(`st.student_key IN (SELECT m.student_key FROM ${T.sectionMembership} m WHERE m.section_key = $f_section
-      AND m.begin_date <= $on::DATE AND (m.end_date IS NULL OR m.end_date >= $on::DATE))`);
+    where.push(`st.student_key IN (SELECT m.student_key FROM ${T.sectionMembership} m WHERE m.section_key = $f_section AND m.is_active)`);
     params.f_section = filter.sectionKey;
-    params.on = onDate(d);
   }
   return fetchPage<StudentRow>(d.q, {
     select: COLS,
@@ -75,9 +73,9 @@ export function studentsBySection(d: SnapshotData) {
     const rows = await d.q.all<StudentRow & { section_key: string }>(
       `SELECT m.section_key, ${COLS} FROM ${T.sectionMembership} m JOIN ${T.student} st ON st.student_key = m.student_key
         WHERE m.section_key IN ${inList('keys')} AND ${d.scope.memberships('m')} AND ${d.scope.students('st')}
-          AND m.begin_date <= $on::DATE AND (m.end_date IS NULL OR m.end_date >= $on::DATE)
+          AND m.is_active
         ORDER BY st.student_key`,
-      { keys: [...keys], on: onDate(d), ...d.scope.params },
+      { keys: [...keys], ...d.scope.params },
     );
     return groupBy(keys, rows, 'section_key');
   });
@@ -97,8 +95,8 @@ export function studentsBySchool(d: SnapshotData) {
 export function groupsByStudent(d: SnapshotData) {
   return d.loader<string[]>('groupsByStudent', async (keys) => {
     const rows = await d.q.all<{ student_key: string; student_group: string }>(
-      `SELECT g.student_key, g.student_group FROM ${T.studentGroup} g
-        WHERE g.student_key IN ${inList('keys')} AND ${d.scope.students('g', null)} ORDER BY g.student_group`,
+      `SELECT g.student_key, g.group_code AS student_group FROM ${T.studentGroup} g
+        WHERE g.student_key IN ${inList('keys')} AND ${d.scope.students('g', null)} ORDER BY g.reporting_order, g.group_code`,
       { keys: [...keys], ...d.scope.params },
     );
     return groupBy(keys, rows, 'student_key').map((rs) => rs.map((r) => r.student_group));

@@ -1,19 +1,17 @@
 /**
- * The published tables the API reads, and the columns it needs of each: the serving contract
- * with the marts (docs/decisions/0600-api-serving-contract.md). Every table and column name that
- * appears in the API's SQL is written here once, so adapting to the marts is a change of this file.
+ * The published tables the API reads (schema `marts` of a snapshot), and the columns it needs of
+ * each: the serving contract with the marts (docs/decisions/0600-api-serving-contract.md). Every
+ * table name that appears in the API's SQL is written here once.
  */
 export const T = {
   school: 'dim_school',
   staff: 'dim_staff',
   section: 'dim_section',
   student: 'dim_student',
-  studentGroup: 'dim_student_group',
+  studentGroup: 'dim_student_groups',
   sectionMembership: 'fct_section_membership',
-  staffSection: 'fct_staff_section',
-  staffAssignment: 'fct_staff_assignment',
-  assessmentResult: 'fct_assessment_result',
-  predictions: 'predictions',
+  assessmentResult: 'fct_assessment_results',
+  predictions: 'fct_predictions',
   chronic: 'v_chronic_absenteeism_risk',
   wellbeing: 'v_wellbeing_risk_profiles',
   equity: 'v_equity_outcomes',
@@ -24,5 +22,8 @@ export const T = {
 
 export type TableName = (typeof T)[keyof typeof T];
 
-/** The student group every student belongs to (the "all students" row of the equity view). */
-export const ALL_STUDENTS = 'all_students';
+/** Schema of the published marts inside a snapshot. */
+export const PUBLISHED_SCHEMA = 'marts';
+
+/** The group every student belongs to (the "all students" row of the equity view). */
+export const ALL_STUDENTS = 'all';

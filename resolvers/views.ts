@@ -30,7 +30,7 @@ export interface ChronicRow extends Row {
   longest_absence_streak: number | null;
   newly_worse_tier: boolean | null;
 }
-const CCOLS = 'c.student_key, c.school_key, c.days_enrolled, c.days_absent, c.absence_rate_ytd, c.absence_rate_30d, c.tier, c.is_chronic, c.trend, c.projected_absence_rate, c.longest_absence_streak, c.newly_worse_tier';
+const CCOLS = 'c.student_key, c.school_key, c.days_enrolled, c.days_absent, c.absence_rate AS absence_rate_ytd, c.absence_rate_30d, c.tier_code AS tier, c.is_chronically_absent AS is_chronic, c.trend, c.projected_absence_rate_eoy AS projected_absence_rate, c.longest_absence_streak, c.entered_worse_tier AS newly_worse_tier';
 
 export interface WellbeingRow extends Row {
   student_key: string;
@@ -73,20 +73,20 @@ function studentViewWhere(d: SnapshotData, alias: string, f: StudentViewFilter, 
   if (f.schoolKey != null) { where.push(`${alias}.school_key = $f_school`); params.f_school = f.schoolKey; }
   if (f.tier != null) { where.push(`${alias}.${tierCol} = $f_tier`); params.f_tier = f.tier; }
   if (f.gradeLevel != null) {
-    where.push(`${alias}.student_key IN (SELECT s.student_key FROM ${T.student} s WHERE s.grade_level = $f_grade)`);
+    where.push(`${alias}.grade_number = $f_grade`);
     params.f_grade = f.gradeLevel;
   }
   return { where, params };
 }
 
 export function listChronic(d: SnapshotData, args: PageArgs, f: StudentViewFilter = {}): Promise<Page<ChronicRow>> {
-  const { where, params } = studentViewWhere(d, 'c', f, 'tier');
+  const { where, params } = studentViewWhere(d, 'c', f, 'tier_code');
   return fetchPage<ChronicRow>(d.q, {
     select: CCOLS,
     from: `FROM ${T.chronic} c WHERE ${where.join(' AND ')}`,
     params,
     ordering: 'chronic:ABSENCE_DESC',
-    orderBy: 'c.absence_rate_ytd DESC NULLS LAST, c.student_key',
+    orderBy: 'c.absence_rate DESC NULLS LAST, c.student_key',
   }, args);
 }
 
@@ -116,6 +116,7 @@ function suppress(d: SnapshotData): boolean {
 export interface EquityRow extends Row {
   school_key: string | null;
   student_group: string;
+  group_label: string | null;
   n_students: number;
   suppressed: boolean;
   attendance_rate: number | null;
@@ -124,23 +125,42 @@ export interface EquityRow extends Row {
   predicted_proficiency_rate: number | null;
   mean_course_mark: number | null;
   suspension_rate: number | null;
-  gap_to_all: number | null;
+  attendance_rate_gap_to_all: number | null;
+  attendance_rate_gap_to_best: number | null;
+  chronic_absence_rate_gap_to_all: number | null;
+  chronic_absence_rate_gap_to_best: number | null;
+  predicted_proficiency_rate_gap_to_all: number | null;
+  predicted_proficiency_rate_gap_to_best: number | null;
 }
 
-const EQUITY_MEASURES = ['attendance_rate', 'chronic_absence_rate', 'proficiency_rate', 'predicted_proficiency_rate', 'mean_course_mark', 'suspension_rate', 'gap_to_all'];
+/** Measures of the equity view withheld when a group is suppressed: [view column, row field]. */
+const EQUITY_MEASURES: Array<[string, string]> = [
+  ['attendance_rate', 'attendance_rate'],
+  ['chronic_absence_rate', 'chronic_absence_rate'],
+  ['proficiency_rate_prior', 'proficiency_rate'],
+  ['predicted_proficiency_rate', 'predicted_proficiency_rate'],
+  ['mean_course_mark', 'mean_course_mark'],
+  ['suspension_rate', 'suspension_rate'],
+  ['attendance_rate_gap_to_all', 'attendance_rate_gap_to_all'],
+  ['attendance_rate_gap_to_best', 'attendance_rate_gap_to_best'],
+  ['chronic_absence_rate_gap_to_all', 'chronic_absence_rate_gap_to_all'],
+  ['chronic_absence_rate_gap_to_best', 'chronic_absence_rate_gap_to_best'],
+  ['predicted_proficiency_rate_gap_to_all', 'predicted_proficiency_rate_gap_to_all'],
+  ['predicted_proficiency_rate_gap_to_best', 'predicted_proficiency_rate_gap_to_best'],
+];
 
 export async function listEquity(d: SnapshotData, f: { schoolKey?: string | null | undefined; studentGroup?: string | null | undefined; districtOnly?: boolean | null | undefined }): Promise<EquityRow[]> {
   const where = [schoolGrain(d, 'e')];
   const params: Params = { ...d.scope.params, suppress: suppress(d), small: SMALL_GROUP_MAX };
   if (f.schoolKey != null) { where.push('e.school_key = $f_school'); params.f_school = f.schoolKey; }
   if (f.districtOnly === true) where.push('e.school_key IS NULL');
-  if (f.studentGroup != null) { where.push('e.student_group = $f_group'); params.f_group = f.studentGroup; }
-  const hide = `($suppress AND (e.suppressed OR e.n_students <= $small))`;
+  if (f.studentGroup != null) { where.push('e.group_code = $f_group'); params.f_group = f.studentGroup; }
+  const hide = `($suppress AND (e.is_suppressed OR e.students <= $small))`;
   return d.q.all<EquityRow>(
-    `SELECT e.school_key, e.student_group, e.n_students, ${hide} AS suppressed,
-            ${EQUITY_MEASURES.map((m) => `CASE WHEN ${hide} THEN NULL ELSE e.${m} END AS ${m}`).join(', ')}
+    `SELECT e.school_key, e.group_code AS student_group, e.group_label, e.students::INTEGER AS n_students, ${hide} AS suppressed,
+            ${EQUITY_MEASURES.map(([c, a]) => `CASE WHEN ${hide} THEN NULL ELSE e.${c} END AS ${a}`).join(', ')}
        FROM ${T.equity} e WHERE ${where.join(' AND ')}
-      ORDER BY e.school_key NULLS FIRST, e.student_group`,
+      ORDER BY e.school_key NULLS FIRST, e.reporting_order, e.group_code`,
     params,
   );
 }
@@ -156,22 +176,34 @@ export interface ComparisonRow extends Row {
   attendance_rate_z: number | null;
   chronic_absence_rate: number | null;
   chronic_absence_rate_course_mean: number | null;
+  interim_growth: number | null;
+  interim_growth_course_mean: number | null;
+  predicted_proficiency_rate: number | null;
+  predicted_proficiency_rate_course_mean: number | null;
+  mean_course_mark: number | null;
+  mean_course_mark_course_mean: number | null;
+  lms_submission_rate: number | null;
+  lms_submission_rate_course_mean: number | null;
   stands_apart: boolean | null;
+  measures_apart: string[] | null;
 }
-const CMP_MEASURES = ['attendance_rate', 'attendance_rate_z', 'chronic_absence_rate', 'stands_apart'];
+/** The section's own measures (withheld when the section is small, for the roles that suppress). */
+const CMP_OWN = ['attendance_rate', 'attendance_rate_z', 'chronic_absence_rate', 'interim_growth', 'predicted_proficiency_rate', 'mean_course_mark', 'lms_submission_rate', 'stands_apart', 'measures_apart'];
+const CMP_PEER = ['attendance_rate', 'chronic_absence_rate', 'interim_growth', 'predicted_proficiency_rate', 'mean_course_mark', 'lms_submission_rate'];
 
-export async function listComparison(d: SnapshotData, f: { schoolKey?: string | null | undefined; courseCode?: string | null | undefined; sectionKey?: string | null | undefined }): Promise<ComparisonRow[]> {
-  const where = [d.scope.sections('sc')];
+export async function listComparison(d: SnapshotData, f: { schoolKey?: string | null | undefined; courseCode?: string | null | undefined; sectionKey?: string | null | undefined; sectionKeys?: readonly string[] | undefined }): Promise<ComparisonRow[]> {
+  const where = [d.scope.sections('v')];
   const params: Params = { ...d.scope.params, suppress: suppress(d), small: SMALL_GROUP_MAX };
-  if (f.schoolKey != null) { where.push('sc.school_key = $f_school'); params.f_school = f.schoolKey; }
+  if (f.schoolKey != null) { where.push('v.school_key = $f_school'); params.f_school = f.schoolKey; }
   if (f.courseCode != null) { where.push('v.course_code = $f_course'); params.f_course = f.courseCode; }
   if (f.sectionKey != null) { where.push('v.section_key = $f_section'); params.f_section = f.sectionKey; }
-  const hide = `($suppress AND v.n_students <= $small)`;
+  if (f.sectionKeys !== undefined) { where.push(`v.section_key IN ${inList('f_sections')}`); params.f_sections = f.sectionKeys; }
+  const hide = `($suppress AND v.students <= $small)`;
   return d.q.all<ComparisonRow>(
-    `SELECT v.section_key, v.staff_key, v.course_code, v.n_students, ${hide} AS suppressed,
-            ${CMP_MEASURES.map((m) => `CASE WHEN ${hide} THEN NULL ELSE v.${m} END AS ${m}`).join(', ')},
-            v.attendance_rate_course_mean, v.chronic_absence_rate_course_mean
-       FROM ${T.sectionComparison} v JOIN ${T.section} sc ON sc.section_key = v.section_key
+    `SELECT v.section_key, v.teacher_staff_key AS staff_key, v.course_code, v.students::INTEGER AS n_students, ${hide} AS suppressed,
+            ${CMP_OWN.map((m) => `CASE WHEN ${hide} THEN NULL ELSE v.${m} END AS ${m}`).join(', ')},
+            ${CMP_PEER.map((m) => `v.${m}_peer_mean AS ${m}_course_mean`).join(', ')}
+       FROM ${T.sectionComparison} v
       WHERE ${where.join(' AND ')}
       ORDER BY v.course_code, v.section_key`,
     params,
@@ -199,8 +231,8 @@ export async function listCorrelations(d: SnapshotData, f: { schoolKey?: string 
   if (f.outcome != null) { where.push('v.outcome = $f_outcome'); params.f_outcome = f.outcome; }
   const hide = `($suppress AND v.n <= $small)`;
   return d.q.all<CorrelationRow>(
-    `SELECT v.school_key, v.grade_band, v.measure, v.outcome, v.n, ${hide} AS suppressed,
-            ${['r', 'ci_low', 'ci_high', 'slope'].map((m) => `CASE WHEN ${hide} THEN NULL ELSE v.${m} END AS ${m}`).join(', ')}
+    `SELECT v.school_key, v.grade_band, v.measure, v.outcome, v.n::INTEGER AS n, ${hide} AS suppressed,
+            ${[['r', 'r'], ['r_ci_low', 'ci_low'], ['r_ci_high', 'ci_high'], ['slope', 'slope']].map(([c, a]) => `CASE WHEN ${hide} THEN NULL ELSE v.${c} END AS ${a}`).join(', ')}
        FROM ${T.correlations} v WHERE ${where.join(' AND ')}
       ORDER BY v.school_key NULLS FIRST, v.grade_band, v.measure, v.outcome`,
     params,

@@ -63,7 +63,7 @@ builder.node(SectionRef, {
       description: 'The section beside the mean of the other sections of its course.',
       resolve: async (s) => {
         const row = (await s.d.loader('comparisonBySection', async (keys) => {
-          const rows = await listComparison(s.d, {});
+          const rows = await listComparison(s.d, { sectionKeys: keys });
           const m = new Map(rows.map((r) => [r.section_key, r]));
           return keys.map((k) => m.get(k) ?? null);
         }).load(s.row.section_key)) as Awaited<ReturnType<typeof listComparison>>[number] | null;

@@ -45,7 +45,8 @@ builder.node(StudentRef, {
   },
   fields: (t) => ({
     key: t.id({ description: 'Student key (keyed hash; not reversible without the identity store).', resolve: (s) => s.row.student_key }),
-    gradeLevel: t.int({ nullable: true, resolve: (s) => s.row.grade_level }),
+    gradeLevel: t.int({ nullable: true, description: 'Numeric grade (-2 PK, -1 TK, 0 K, 1-12).', resolve: (s) => s.row.grade_level }),
+    gradeBand: t.string({ nullable: true, resolve: (s) => s.row.grade_band }),
     school: t.field({ type: SchoolRef, nullable: true, resolve: async (s) => wrapOne(s.d, await schoolByKey(s.d).load(s.row.school_key)) }),
     studentGroups: t.stringList({ resolve: (s) => groupsByStudent(s.d).load(s.row.student_key) }),
     name: t.field({

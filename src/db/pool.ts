@@ -44,11 +44,16 @@ export class Pool {
     this.idle.push(...all);
   }
 
-  /** Open `size` connections (default: the threads available, at least 2). */
-  static async create(instance: DuckDBInstance, size = defaultPoolSize()): Promise<Pool> {
+  /** Open `size` connections (default: the threads available, at least 2), each set up by `init`. */
+  static async create(instance: DuckDBInstance, size = defaultPoolSize(), init: readonly string[] = []): Promise<Pool> {
     if (!Number.isInteger(size) || size < 1) throw new Error(`pool size must be a whole number of at least 1, got ${size}`);
     const conns: Db[] = [];
-    for (let i = 0; i < size; i++) conns.push(new Db(await instance.connect()));
+    for (let i = 0; i < size; i++) {
+      const db = new Db(await instance.connect());
+      // per-connection settings edlake itself chose (e.g. the search path of a snapshot's schema)
+      for (const sql of init) await db.run(sql);
+      conns.push(db);
+    }
     return new Pool(conns);
   }
 

@@ -43,7 +43,7 @@ async function allStudents(token: string, extra = ''): Promise<Set<string>> {
 describe('teacher', () => {
   it('sees exactly the students of their active sections, on every path', async () => {
     for (const t of d.teachers.slice(0, 4)) {
-      const expected = teacherStudents(d, t.staff_key, current, current.dataThrough);
+      const expected = teacherStudents(d, t.staff_key, current);
       expect(expected.size).toBeGreaterThan(5);
       const tok = await h.token({ role: 'teacher', staffId: t.staff_unique_id });
       // root list
@@ -52,7 +52,7 @@ describe('teacher', () => {
       const r = await h.gql(tok, `{ published { sections(first: 100) { edges { node { key students { key name { firstName lastName } } } } } } }`);
       expect(r.body.errors).toBeUndefined();
       const secs = (r.body.data as { published: { sections: { edges: Array<Edge<{ key: string; students: Array<{ key: string; name: { firstName: string } | null }> }>> } } }).published.sections.edges;
-      const activeSecs = new Set(d.staffSections.filter((x) => x.staff_key === t.staff_key && activeOn(x, current.dataThrough)).map((x) => x.section_key));
+      const activeSecs = new Set(d.staffSections.filter((x) => x.staff_key === t.staff_key).map((x) => x.section_key));
       expect(new Set(secs.map((e) => e.node.key))).toEqual(activeSecs);
       const nested = new Set(secs.flatMap((e) => e.node.students.map((s) => s.key)));
       expect(nested).toEqual(expected);
@@ -82,14 +82,14 @@ describe('teacher', () => {
     const tok = await h.token({ role: 'teacher', staffId: t.staff_unique_id });
     const r = await h.gql(tok, `{ published { classSectionComparison { sectionKey courseCode students attendanceRate attendanceRateCourseMean } } }`);
     const rows = (r.body.data as { published: { classSectionComparison: Array<{ sectionKey: string; attendanceRateCourseMean: number | null }> } }).published.classSectionComparison;
-    const own = new Set(d.staffSections.filter((x) => x.staff_key === t.staff_key && activeOn(x, current.dataThrough)).map((x) => x.section_key));
+    const own = new Set(d.staffSections.filter((x) => x.staff_key === t.staff_key).map((x) => x.section_key));
     expect(new Set(rows.map((x) => x.sectionKey))).toEqual(own);
     for (const x of rows) expect(x.attendanceRateCourseMean).not.toBeNull();
   });
 
   it('cannot reach another teacher’s student or section by key or by node id', async () => {
     const t = d.teachers[0]!;
-    const mine = teacherStudents(d, t.staff_key, current, current.dataThrough);
+    const mine = teacherStudents(d, t.staff_key, current);
     const foreign = current.students.find((s) => !mine.has(s.student_key))!;
     const foreignSection = d.sections.find((s) => !d.staffSections.some((x) => x.staff_key === t.staff_key && x.section_key === s.section_key))!;
     const tok = await h.token({ role: 'teacher', staffId: t.staff_unique_id });
@@ -265,7 +265,7 @@ describe('time travel', () => {
   it('a teacher’s past view uses the past roster with the current scope, and cursors do not cross snapshots', async () => {
     const t = d.teachers[0]!;
     const tok = await h.token({ role: 'teacher', staffId: t.staff_unique_id });
-    const expectedPast = teacherStudents(d, t.staff_key, past, current.dataThrough);
+    const expectedPast = teacherStudents(d, t.staff_key, past);
     expect(await allStudents(tok, '(snapshotId: "1")')).toEqual(expectedPast);
     const r = await h.gql(tok, `{ published { students(first: 2) { pageInfo { endCursor } } } }`);
     const cursor = (r.body.data as { published: { students: { pageInfo: { endCursor: string } } } }).published.students.pageInfo.endCursor;

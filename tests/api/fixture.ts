@@ -30,10 +30,10 @@ function rng(seed: number) {
   };
 }
 
-export interface FxSchool { school_key: string; school_id: string; school_name: string; school_level: string }
+export interface FxSchool { school_key: string; school_id: string; school_name: string; school_category: string }
 export interface FxStaff { staff_key: string; staff_unique_id: string; email: string; first_name: string; last_name: string }
 export interface FxSection { section_key: string; school_key: string; course_code: string; course_title: string; subject: string; section_identifier: string; session_name: string; school_year: number }
-export interface FxStudent { student_key: string; student_unique_id: string; school_key: string; grade_level: number; first_name: string; last_name: string; groups: string[] }
+export interface FxStudent { student_key: string; student_unique_id: string; school_key: string; grade_number: number; first_name: string; last_name: string; groups: string[] }
 export interface FxSpan { begin_date: string; end_date: string | null }
 export interface FxMembership extends FxSpan { student_key: string; section_key: string }
 export interface FxStaffSection extends FxSpan { staff_key: string; section_key: string }
@@ -60,7 +60,7 @@ export interface District {
   snapshots: FxSnapshot[];
 }
 
-const GROUPS = ['english_learners', 'students_with_disabilities', 'socioeconomically_disadvantaged', 'hispanic_or_latino', 'white', 'asian'];
+const GROUPS = ['EL', 'SWD', 'SED', 'RH', 'RW', 'RA'];
 
 export function buildDistrict(opts: { schools?: number; studentsPerSchool?: number; seed?: number } = {}): District {
   const nSchools = opts.schools ?? 3;
@@ -82,7 +82,7 @@ export function buildDistrict(opts: { schools?: number; studentsPerSchool?: numb
   };
   for (let i = 1; i <= nSchools; i++) {
     const schoolId = String(930100000 + i);
-    const school: FxSchool = { school_key: key(schoolId), school_id: schoolId, school_name: `School ${i}`, school_level: i === 1 ? 'elementary' : 'high' };
+    const school: FxSchool = { school_key: key(schoolId), school_id: schoolId, school_name: `School ${i}`, school_category: i === 1 ? 'Elementary School' : 'High School' };
     schools.push(school);
     const p = mkStaff(`P${i}`, `Pat${i}`, 'Principal');
     principals.push(p);
@@ -105,16 +105,12 @@ export function buildDistrict(opts: { schools?: number; studentsPerSchool?: numb
         staffSections.push({ staff_key: teacher.staff_key, section_key: sec.section_key, begin_date: '2025-08-15', end_date: null });
       }
     }
-    // a teacher who left a section in January: that association is inactive
-    const leaver = teachers[teachers.length - 1] as FxStaff;
-    const other = schoolSections[0] as FxSection;
-    staffSections.push({ staff_key: leaver.staff_key, section_key: other.section_key, begin_date: '2025-08-15', end_date: '2026-01-15' });
     for (let s = 1; s <= perSchool; s++) {
       const uid = `${i}${String(s).padStart(4, '0')}`;
-      const groups = ['all_students', ...GROUPS.filter((_, gi) => r() < (gi === 0 ? 0.3 : gi >= 3 ? 0.33 : 0.15))];
+      const groups = ['ALL', ...GROUPS.filter((_, gi) => r() < (gi === 0 ? 0.3 : gi >= 3 ? 0.33 : 0.15))];
       const st: FxStudent = {
         student_key: personKey(PII_KEY, TENANT, uid), student_unique_id: uid, school_key: school.school_key,
-        grade_level: i === 1 ? 3 + (s % 3) : 9 + (s % 4), first_name: `First${uid}`, last_name: `Last${uid}`, groups,
+        grade_number: i === 1 ? 3 + (s % 3) : 9 + (s % 4), first_name: `First${uid}`, last_name: `Last${uid}`, groups,
       };
       students.push(st);
       const math = schoolSections.filter((x) => x.subject === 'math');
@@ -155,10 +151,15 @@ export function activeOn(span: FxSpan, on: string): boolean {
   return span.begin_date <= on && (span.end_date === null || span.end_date >= on);
 }
 
-/** The oracle: keys of the students a teacher sees in a snapshot (their active sections' active members). */
-export function teacherStudents(d: District, staffKey: string, snap: FxSnapshot, scopeOn: string): Set<string> {
-  const secs = new Set(d.staffSections.filter((x) => x.staff_key === staffKey && activeOn(x, scopeOn)).map((x) => x.section_key));
+/** The oracle: keys of the students a teacher sees in a snapshot (their sections' active members). */
+export function teacherStudents(d: District, staffKey: string, snap: FxSnapshot): Set<string> {
+  const secs = new Set(d.staffSections.filter((x) => x.staff_key === staffKey).map((x) => x.section_key));
   return new Set(snap.memberships.filter((m) => secs.has(m.section_key) && activeOn(m, snap.dataThrough)).map((m) => m.student_key));
+}
+
+/** The oracle: schools of a principal (active principal assignments on the snapshot's date). */
+export function principalSchools(d: District, staffKey: string, on: string): Set<string> {
+  return new Set(d.assignments.filter((a) => a.staff_key === staffKey && a.is_principal && activeOn(a, on)).map((a) => a.school_key));
 }
 
 export function tierOf(rate: number): string {
@@ -179,81 +180,100 @@ async function load(db: Db, table: string, rows: Array<Record<string, unknown>>,
   );
 }
 
-/** Build the published tables of one snapshot in a fresh in-memory DuckDB. */
+/** Build the published tables of one snapshot (schema marts) in a fresh in-memory DuckDB. */
 export async function snapshotInstance(d: District, snap: FxSnapshot): Promise<DuckDBInstance> {
   const inst = await DuckDBInstance.create(':memory:', { threads: '2' });
   const db = new Db(await inst.connect());
-  await load(db, 'dim_school', d.schools as unknown as Array<Record<string, unknown>>, { school_key: 'VARCHAR', school_id: 'VARCHAR', school_name: 'VARCHAR', school_level: 'VARCHAR' });
-  await load(db, 'dim_staff', d.staff.map((s) => ({ staff_key: s.staff_key })), { staff_key: 'VARCHAR' });
-  await load(db, 'dim_section', d.sections as unknown as Array<Record<string, unknown>>, { section_key: 'VARCHAR', school_key: 'VARCHAR', course_code: 'VARCHAR', course_title: 'VARCHAR', subject: 'VARCHAR', section_identifier: 'VARCHAR', session_name: 'VARCHAR', school_year: 'INTEGER' });
-  await load(db, 'dim_student', snap.students as unknown as Array<Record<string, unknown>>, { student_key: 'VARCHAR', school_key: 'VARCHAR', grade_level: 'INTEGER' });
-  await load(db, 'dim_student_group', snap.students.flatMap((s) => s.groups.map((g) => ({ student_key: s.student_key, student_group: g }))), { student_key: 'VARCHAR', student_group: 'VARCHAR' });
-  const span = { begin_date: 'DATE', end_date: 'DATE' };
-  await load(db, 'fct_section_membership', snap.memberships as unknown as Array<Record<string, unknown>>, { student_key: 'VARCHAR', section_key: 'VARCHAR', ...span });
-  await load(db, 'fct_staff_section', d.staffSections as unknown as Array<Record<string, unknown>>, { staff_key: 'VARCHAR', section_key: 'VARCHAR', ...span });
-  await load(db, 'fct_staff_assignment', d.assignments as unknown as Array<Record<string, unknown>>, { staff_key: 'VARCHAR', school_key: 'VARCHAR', is_principal: 'BOOLEAN', ...span });
-  await load(db, 'v_chronic_absenteeism_risk', snap.chronic as unknown as Array<Record<string, unknown>>, { student_key: 'VARCHAR', school_key: 'VARCHAR', days_enrolled: 'INTEGER', days_absent: 'INTEGER' });
-  // derived columns computed in SQL here as the marts would; the tests' oracle recomputes them in JS
-  await db.run(`CREATE OR REPLACE TABLE v_chronic_absenteeism_risk AS
-    SELECT *, days_absent / days_enrolled AS absence_rate_ytd,
-           least(1.0, days_absent / days_enrolled * 1.1) AS absence_rate_30d,
-           CASE WHEN days_absent / days_enrolled < 0.05 THEN 'satisfactory' WHEN days_absent / days_enrolled < 0.10 THEN 'at_risk'
-                WHEN days_absent / days_enrolled < 0.20 THEN 'moderate_chronic' ELSE 'severe_chronic' END AS tier,
-           days_absent / days_enrolled >= 0.10 AS is_chronic,
-           CASE WHEN days_absent % 3 = 0 THEN 'worsening' ELSE 'steady' END AS trend,
-           days_absent / days_enrolled AS projected_absence_rate,
-           (days_absent % 5)::INTEGER AS longest_absence_streak,
-           false AS newly_worse_tier
-      FROM v_chronic_absenteeism_risk`);
+  await db.run('CREATE SCHEMA marts');
+  await db.run("SET search_path = 'marts'");
+  const on = snap.dataThrough;
+  const rows = (x: unknown) => x as Array<Record<string, unknown>>;
+  await load(db, 'dim_school', rows(d.schools.map((s) => ({ ...s, tenant: TENANT }))), { tenant: 'VARCHAR', school_key: 'VARCHAR', school_id: 'VARCHAR', school_name: 'VARCHAR', school_category: 'VARCHAR' });
+  const schoolId = new Map(d.schools.map((s) => [s.school_key, s.school_id]));
+  await load(db, 'dim_staff', rows(d.staff.map((s) => {
+    const ps = [...principalSchools(d, s.staff_key, on)].map((k) => schoolId.get(k));
+    return { tenant: TENANT, staff_key: s.staff_key, is_principal: ps.length > 0, is_teacher: d.staffSections.some((x) => x.staff_key === s.staff_key), principal_school_ids: ps, sections_taught: d.staffSections.filter((x) => x.staff_key === s.staff_key).length };
+  })), { tenant: 'VARCHAR', staff_key: 'VARCHAR', is_principal: 'BOOLEAN', is_teacher: 'BOOLEAN', principal_school_ids: 'VARCHAR[]', sections_taught: 'BIGINT' });
+  await load(db, 'dim_section', rows(d.sections.map((s) => ({ ...s, tenant: TENANT, teacher_staff_key: d.staffSections.find((x) => x.section_key === s.section_key)?.staff_key ?? null }))),
+    { tenant: 'VARCHAR', section_key: 'VARCHAR', school_key: 'VARCHAR', course_code: 'VARCHAR', course_title: 'VARCHAR', subject: 'VARCHAR', section_identifier: 'VARCHAR', session_name: 'VARCHAR', school_year: 'INTEGER', teacher_staff_key: 'VARCHAR' });
+  await load(db, 'dim_student', rows(snap.students.map((s) => ({ ...s, tenant: TENANT, school_id: schoolId.get(s.school_key), school_year: 2026, grade_band: s.grade_number <= 5 ? 'elementary' : s.grade_number <= 8 ? 'middle' : 'high', is_enrolled: true }))),
+    { tenant: 'VARCHAR', student_key: 'VARCHAR', school_id: 'VARCHAR', school_key: 'VARCHAR', school_year: 'INTEGER', grade_number: 'INTEGER', grade_band: 'VARCHAR', is_enrolled: 'BOOLEAN' });
+  await load(db, 'dim_student_groups', snap.students.flatMap((s) => s.groups.map((g, i) => ({ tenant: TENANT, student_key: s.student_key, group_code: g, group_kind: g === 'ALL' ? 'all' : 'program', group_label: `Group ${g}`, reporting_order: i }))),
+    { tenant: 'VARCHAR', student_key: 'VARCHAR', group_code: 'VARCHAR', group_kind: 'VARCHAR', group_label: 'VARCHAR', reporting_order: 'INTEGER' });
+  const sectionSchool = new Map(d.sections.map((s) => [s.section_key, s.school_key]));
+  await load(db, 'fct_section_membership', rows(snap.memberships.map((m) => ({ ...m, tenant: TENANT, school_key: sectionSchool.get(m.section_key), is_active: activeOn(m, on) }))),
+    { tenant: 'VARCHAR', student_key: 'VARCHAR', section_key: 'VARCHAR', school_key: 'VARCHAR', begin_date: 'DATE', end_date: 'DATE', is_active: 'BOOLEAN' });
+  await load(db, 'chronic_base', rows(snap.chronic), { student_key: 'VARCHAR', school_key: 'VARCHAR', days_enrolled: 'BIGINT', days_absent: 'DOUBLE' });
+  // derived columns computed in SQL here as the marts would; the tests' oracle recomputes what it checks in JS
+  await db.run(`CREATE TABLE v_chronic_absenteeism_risk AS
+    SELECT '${TENANT}' AS tenant, c.student_key, c.school_key, s.grade_number, c.days_enrolled, c.days_absent,
+           1 - c.days_absent / c.days_enrolled AS attendance_rate, c.days_absent / c.days_enrolled AS absence_rate,
+           least(1.0, c.days_absent / c.days_enrolled * 1.1) AS absence_rate_30d,
+           (c.days_absent::BIGINT % 5) AS longest_absence_streak,
+           CASE WHEN c.days_absent / c.days_enrolled < 0.05 THEN 'satisfactory' WHEN c.days_absent / c.days_enrolled < 0.10 THEN 'at_risk'
+                WHEN c.days_absent / c.days_enrolled < 0.20 THEN 'moderate_chronic' ELSE 'severe_chronic' END AS tier_code,
+           c.days_absent / c.days_enrolled >= 0.10 AS is_chronically_absent,
+           CASE WHEN c.days_absent::BIGINT % 3 = 0 THEN 'worsening' ELSE 'stable' END AS trend,
+           c.days_absent / c.days_enrolled AS projected_absence_rate_eoy,
+           false AS entered_worse_tier
+      FROM chronic_base c JOIN dim_student s USING (student_key)`);
   await db.run(`CREATE TABLE v_wellbeing_risk_profiles AS
-    SELECT student_key, school_key, round(absence_rate_ytd * 300)::INTEGER % 101 AS risk_score,
-           CASE WHEN absence_rate_ytd >= 0.2 THEN 'high' WHEN absence_rate_ytd >= 0.1 THEN 'elevated' ELSE 'low' END AS risk_tier,
-           CASE WHEN absence_rate_ytd >= 0.1 THEN ['attendance below 90%'] ELSE []::VARCHAR[] END AS reasons
+    SELECT student_key, school_key, grade_number, round(absence_rate * 300) % 101 AS risk_score,
+           CASE WHEN absence_rate >= 0.2 THEN 'high' WHEN absence_rate >= 0.1 THEN 'elevated' ELSE 'low' END AS risk_tier,
+           CASE WHEN absence_rate >= 0.1 THEN ['attendance below 90%'] ELSE []::VARCHAR[] END AS reasons
       FROM v_chronic_absenteeism_risk`);
-  await db.run(`CREATE TABLE fct_assessment_result AS
-    SELECT sha256(student_key || subj || kind) AS result_key, student_key, kind AS assessment_kind,
+  await db.run(`CREATE TABLE fct_assessment_results AS
+    SELECT sha256(student_key || subj || kind) AS result_key, student_key, kind AS assessment_family,
            CASE WHEN kind = 'state' THEN 'caaspp' ELSE 'nwea_map' END AS vendor, subj AS subject, 2026 AS school_year,
            CASE WHEN kind = 'state' THEN DATE '2025-05-01' ELSE DATE '2026-01-20' END AS administration_date,
            (CASE WHEN kind = 'state' THEN 2400 ELSE 200 END + (hash(student_key || subj) % 200))::DOUBLE AS scale_score,
            (2400 + (hash(student_key || subj) % 200))::DOUBLE AS state_scale_score,
-           (1 + hash(student_key || subj) % 4)::INTEGER AS performance_level
-      FROM dim_student, (VALUES ('math'), ('ela')) s(subj), (VALUES ('state'), ('interim')) k(kind)`);
-  await db.run(`CREATE TABLE predictions AS
+           (1 + hash(student_key || subj) % 4)::BIGINT AS achievement_level
+      FROM dim_student, (VALUES ('Math'), ('ELA')) s(subj), (VALUES ('state'), ('interim')) k(kind)`);
+  await db.run(`CREATE TABLE fct_predictions AS
     SELECT student_key, subject, state_scale_score + 10 AS predicted_scale_score, 25.0 AS standard_error,
-           performance_level AS predicted_level, least(0.99, performance_level / 4.0) AS probability_met, 'linear-v1' AS model_version
-      FROM fct_assessment_result WHERE assessment_kind = 'interim'`);
+           achievement_level AS predicted_level, least(0.99, achievement_level / 4.0) AS probability_met, 'linear-v1' AS model_version
+      FROM fct_assessment_results WHERE assessment_family = 'interim'`);
   // equity: school x group and district x group, from the students of this snapshot
   await db.run(`CREATE TABLE v_equity_outcomes AS
     WITH base AS (
-      SELECT c.school_key, g.student_group, c.absence_rate_ytd, c.is_chronic
-        FROM v_chronic_absenteeism_risk c JOIN dim_student_group g USING (student_key)),
+      SELECT c.school_key, g.group_code, g.group_label, g.reporting_order, c.attendance_rate, c.is_chronically_absent
+        FROM v_chronic_absenteeism_risk c JOIN dim_student_groups g USING (student_key)),
     agg AS (
-      SELECT school_key, student_group, count(*)::INTEGER AS n_students, 1 - avg(absence_rate_ytd) AS attendance_rate,
-             avg(is_chronic::INTEGER) AS chronic_absence_rate
-        FROM base GROUP BY GROUPING SETS ((school_key, student_group), (student_group)))
-    SELECT a.*, 0.5::DOUBLE AS proficiency_rate, 0.55::DOUBLE AS predicted_proficiency_rate, 80.0::DOUBLE AS mean_course_mark,
-           0.02::DOUBLE AS suspension_rate,
-           a.chronic_absence_rate - (SELECT b.chronic_absence_rate FROM agg b WHERE b.school_key IS NOT DISTINCT FROM a.school_key AND b.student_group = 'all_students') AS gap_to_all,
-           n_students <= 10 AS suppressed
+      SELECT CASE WHEN school_key IS NULL THEN 'district' ELSE 'school' END AS scope, school_key, group_code, any_value(group_label) AS group_label,
+             min(reporting_order) AS reporting_order, count(*) AS students, avg(attendance_rate) AS attendance_rate,
+             avg(is_chronically_absent::INTEGER) AS chronic_absence_rate
+        FROM base GROUP BY GROUPING SETS ((school_key, group_code), (group_code)))
+    SELECT a.*, students <= 10 AS is_suppressed, 0.5::DOUBLE AS proficiency_rate_prior, 0.55::DOUBLE AS predicted_proficiency_rate,
+           80.0::DOUBLE AS mean_course_mark, 0.02::DOUBLE AS suspension_rate,
+           a.attendance_rate - (SELECT b.attendance_rate FROM agg b WHERE b.school_key IS NOT DISTINCT FROM a.school_key AND b.group_code = 'ALL') AS attendance_rate_gap_to_all,
+           0.0::DOUBLE AS attendance_rate_gap_to_best,
+           a.chronic_absence_rate - (SELECT b.chronic_absence_rate FROM agg b WHERE b.school_key IS NOT DISTINCT FROM a.school_key AND b.group_code = 'ALL') AS chronic_absence_rate_gap_to_all,
+           0.0::DOUBLE AS chronic_absence_rate_gap_to_best, 0.0::DOUBLE AS predicted_proficiency_rate_gap_to_all, 0.0::DOUBLE AS predicted_proficiency_rate_gap_to_best
       FROM agg a`);
   await db.run(`CREATE TABLE v_class_section_comparison AS
     WITH m AS (
-      SELECT m.section_key, c.absence_rate_ytd, c.is_chronic FROM fct_section_membership m
-        JOIN v_chronic_absenteeism_risk c USING (student_key)
-       WHERE m.end_date IS NULL),
+      SELECT m.section_key, c.attendance_rate, c.is_chronically_absent FROM fct_section_membership m
+        JOIN v_chronic_absenteeism_risk c USING (student_key) WHERE m.is_active),
     s AS (
-      SELECT sc.section_key, sc.course_code, (SELECT min(ss.staff_key) FROM fct_staff_section ss WHERE ss.section_key = sc.section_key AND ss.end_date IS NULL) AS staff_key,
-             count(*)::INTEGER AS n_students, 1 - avg(m.absence_rate_ytd) AS attendance_rate, avg(m.is_chronic::INTEGER) AS chronic_absence_rate
+      SELECT sc.section_key, sc.school_key, sc.course_code, sc.teacher_staff_key, count(*) AS students,
+             avg(m.attendance_rate) AS attendance_rate, avg(m.is_chronically_absent::INTEGER) AS chronic_absence_rate
         FROM dim_section sc JOIN m USING (section_key) GROUP BY ALL)
-    SELECT s.*, avg(attendance_rate) OVER (PARTITION BY course_code) AS attendance_rate_course_mean,
-           coalesce((attendance_rate - avg(attendance_rate) OVER (PARTITION BY course_code)) / nullif(stddev_pop(attendance_rate) OVER (PARTITION BY course_code), 0), 0) AS attendance_rate_z,
-           avg(chronic_absence_rate) OVER (PARTITION BY course_code) AS chronic_absence_rate_course_mean,
-           false AS stands_apart
-      FROM s`);
+    SELECT s.*,
+           (sum(attendance_rate) OVER w - attendance_rate) / nullif(count(*) OVER w - 1, 0) AS attendance_rate_peer_mean,
+           0.0::DOUBLE AS attendance_rate_z,
+           (sum(chronic_absence_rate) OVER w - chronic_absence_rate) / nullif(count(*) OVER w - 1, 0) AS chronic_absence_rate_peer_mean,
+           NULL::DOUBLE AS interim_growth, NULL::DOUBLE AS interim_growth_peer_mean,
+           NULL::DOUBLE AS predicted_proficiency_rate, NULL::DOUBLE AS predicted_proficiency_rate_peer_mean,
+           NULL::DOUBLE AS mean_course_mark, NULL::DOUBLE AS mean_course_mark_peer_mean,
+           NULL::DOUBLE AS lms_submission_rate, NULL::DOUBLE AS lms_submission_rate_peer_mean,
+           []::VARCHAR[] AS measures_apart, false AS stands_apart
+      FROM s WINDOW w AS (PARTITION BY course_code)`);
   await db.run(`CREATE TABLE v_performance_correlations AS
     SELECT school_key, 'high' AS grade_band, 'attendance_rate' AS measure, 'predicted_state_score' AS outcome,
-           count(*)::INTEGER AS n, 0.42 AS r, 0.2 AS ci_low, 0.6 AS ci_high, 120.0 AS slope
+           count(*) AS n, 0.42 AS r, 0.2 AS r_ci_low, 0.6 AS r_ci_high, 120.0 AS slope
       FROM v_chronic_absenteeism_risk GROUP BY school_key`);
+  await db.run('DROP TABLE chronic_base');
   db.close();
   return inst;
 }
@@ -281,8 +301,9 @@ export async function buildFixture(opts: Parameters<typeof buildDistrict>[0] = {
   const inst = await DuckDBInstance.create(identityFile);
   const db = new Db(await inst.connect());
   const last = district.snapshots[district.snapshots.length - 1] as FxSnapshot;
-  await load(db, 'students', last.students as unknown as Array<Record<string, unknown>>, { student_key: 'VARCHAR', student_unique_id: 'VARCHAR', first_name: 'VARCHAR', last_name: 'VARCHAR' });
-  await load(db, 'staff', district.staff as unknown as Array<Record<string, unknown>>, { staff_key: 'VARCHAR', staff_unique_id: 'VARCHAR', email: 'VARCHAR', first_name: 'VARCHAR', last_name: 'VARCHAR' });
+  const rows = (x: unknown) => x as Array<Record<string, unknown>>;
+  await load(db, 'students', rows(last.students.map((s) => ({ ...s, tenant: TENANT }))), { tenant: 'VARCHAR', student_key: 'VARCHAR', student_unique_id: 'VARCHAR', first_name: 'VARCHAR', last_name: 'VARCHAR' });
+  await load(db, 'staff', rows(district.staff.map((s) => ({ ...s, tenant: TENANT }))), { tenant: 'VARCHAR', staff_key: 'VARCHAR', staff_unique_id: 'VARCHAR', email: 'VARCHAR', first_name: 'VARCHAR', last_name: 'VARCHAR' });
   db.close();
   inst.closeSync();
   return { district, source: new InstanceSnapshotSource(() => instances, 'America/Los_Angeles', 2), identityFile, instances };
