@@ -10,8 +10,14 @@ export const DAY_MS = 86_400_000;
 export function isoToDay(iso: string): number {
   return Math.floor(Date.parse(`${iso}T00:00:00Z`) / DAY_MS);
 }
+const isoCache = new Map<number, string>();
 export function dayToIso(day: number): string {
-  return new Date(day * DAY_MS).toISOString().slice(0, 10);
+  let s = isoCache.get(day);
+  if (s === undefined) {
+    s = new Date(day * DAY_MS).toISOString().slice(0, 10);
+    if (isoCache.size < 100_000) isoCache.set(day, s);
+  }
+  return s;
 }
 /** 0 = Sunday ... 6 = Saturday. */
 export function weekday(day: number): number {

@@ -189,6 +189,11 @@ export class District {
   readonly courses: Course[] = [];
   /** section index base per school, grade and slot: [first section idx, count] */
   private readonly secIndex = new Map<string, [number, number]>();
+  /** the same as flat arrays, indexed by ((school * 14) + grade + 1) * 6 + slot (hot path) */
+  private secFirst = new Int32Array(0);
+  private secCount = new Int32Array(0);
+  private lastDetailI = -1;
+  private lastDetail: StudentDetail | null = null;
 
   // hidden parameters per student
   readonly school: Uint16Array;
@@ -242,6 +247,7 @@ export class District {
     this.buildSchools();
     this.buildStudents();
     this.buildSections();
+    this.indexSections();
   }
 
   private k(...parts: Array<string | number>): number {
@@ -314,6 +320,18 @@ export class District {
       canvasId: 900_000_000 + idx,
     });
     return idx;
+  }
+
+  private indexSections(): void {
+    const size = this.schools.length * 14 * 6;
+    this.secFirst = new Int32Array(size).fill(-1);
+    this.secCount = new Int32Array(size);
+    for (const [key, [first, count]] of this.secIndex) {
+      const [sc, g, slot] = key.split(':').map(Number) as [number, number, number];
+      const j = (sc * 14 + g + 1) * 6 + slot;
+      this.secFirst[j] = first;
+      this.secCount[j] = count;
+    }
   }
 
   private buildSections(): void {
@@ -466,14 +484,18 @@ export class District {
 
   // ---------------------------------------------------------------- identities
 
+  private lidOff = -1;
+  private ssidOff = -1;
   localIdOf(i: number): string {
-    if (this.key === 'main') return String(1_000_000 + ((i * 7919 + (this.k('lid') % 7_000_000)) % 7_000_000));
-    return String(8_000_000 + ((i * 7919 + (this.k('lid') % 1_000_000)) % 1_000_000));
+    if (this.lidOff < 0) this.lidOff = this.k('lid');
+    if (this.key === 'main') return String(1_000_000 + ((i * 7919 + (this.lidOff % 7_000_000)) % 7_000_000));
+    return String(8_000_000 + ((i * 7919 + (this.lidOff % 1_000_000)) % 1_000_000));
   }
   ssidOf(i: number): string {
-    const off = this.k('ssid') % 999_999_937;
-    if (this.key === 'main') return String(1_000_000_000 + ((i * 2654435761 + off) % 8_000_000_000));
-    return String(9_000_000_000 + ((i * 2654435761 + off) % 999_999_999));
+    if (this.ssidOff < 0) this.ssidOff = this.k('ssid') % 999_999_937;
+    const off = this.ssidOff;
+    if (this.key === 'main') return String(1_000_000_000 + ((i * 1103515249 + off) % 8_000_000_000));
+    return String(9_000_000_000 + ((i * 1103515249 + off) % 999_999_999));
   }
   /** A local ID that belongs to no student (bijection beyond the population). */
   unknownLocalId(k: number): string {
@@ -487,6 +509,14 @@ export class District {
   }
 
   detail(i: number): StudentDetail {
+    if (i === this.lastDetailI && this.lastDetail) return this.lastDetail;
+    const det = this.drawDetail(i);
+    this.lastDetailI = i;
+    this.lastDetail = det;
+    return det;
+  }
+
+  private drawDetail(i: number): StudentDetail {
     const r = Rng.of(this.seed, this.key, 'detail', i);
     const sex = this.sex[i] === 0 ? 'M' : this.sex[i] === 1 ? 'F' : 'X';
     const fem = sex === 'F' || (sex === 'X' && r.next() < 0.5);
@@ -562,9 +592,10 @@ export class District {
   /** Section index of the student's course slot at a school (their first school or the one they moved to). */
   sectionAt(i: number, schoolIdx: number, slot: number): number {
     const g = this.grade[i] as number;
-    const entry = this.secIndex.get(`${schoolIdx}:${g}:${slot}`);
-    if (!entry) return -1;
-    const [first, nSec] = entry;
+    const j = (schoolIdx * 14 + g + 1) * 6 + slot;
+    const first = this.secFirst[j] as number;
+    if (first < 0 || slot > 5) return -1;
+    const nSec = this.secCount[j] as number;
     const p = schoolIdx === this.school[i] ? (this.pos[i] as number) : (this.trPos[i] as number);
     return first + ((p + Math.floor(p / nSec) * slot) % nSec);
   }

@@ -86,18 +86,21 @@ export function vendorLayout(
 
 /** Turns a name -> value record into a row in a layout's canonical order. */
 export class RowMaker {
-  private readonly index = new Map<string, number>();
+  private readonly index: Record<string, number> = Object.create(null) as Record<string, number>;
+  private readonly empty: string[];
   readonly width: number;
   constructor(layout: Layout) {
-    layout.columns.forEach((c, j) => this.index.set(c.name, j));
+    layout.columns.forEach((c, j) => (this.index[c.name] = j));
     this.width = layout.columns.length;
+    this.empty = new Array<string>(this.width).fill('');
   }
   make(values: Record<string, string | number | undefined>): string[] {
-    const row = new Array<string>(this.width).fill('');
-    for (const [k, v] of Object.entries(values)) {
-      const j = this.index.get(k);
+    const row = this.empty.slice();
+    for (const k in values) {
+      const j = this.index[k];
       if (j === undefined) throw new Error(`internal: no column ${k}`);
-      if (v !== undefined) row[j] = String(v);
+      const v = values[k];
+      if (v !== undefined) row[j] = typeof v === 'string' ? v : String(v);
     }
     return row;
   }
@@ -119,4 +122,14 @@ export function clamp(x: number, lo: number, hi: number): number {
 
 export function logistic(x: number): number {
   return 1 / (1 + Math.exp(-x));
+}
+
+/** Login / e-mail local part: first.last + last three characters of the ID, ASCII only. */
+export function loginName(first: string, last: string, id: string): string {
+  return `${first}.${last}`
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9.]/g, '')
+    .concat(id.slice(-3));
 }

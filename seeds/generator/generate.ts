@@ -8,11 +8,13 @@
  * the last completed night.
  */
 import { mkdir, readdir, readFile, stat, writeFile, rename } from 'node:fs/promises';
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { buildCalendar, dayToIso, isoToDay, marksDeliveryIdx } from './calendar.ts';
 import { District } from './district.ts';
 import { buildGen, type Gen, rel } from './gen.ts';
-import { MESSINESS_LEVELS, type GenContext, type Messiness, garbageBytes, writeWhole } from './writer.ts';
+import { MESSINESS_LEVELS, type DefectRecord, type GenContext, type Messiness, garbageBytes, writeWhole } from './writer.ts';
 import { writeTruth, writeDefects } from './truth.ts';
 import { writeOneRosterBulk, writeOneRosterDelta } from './sources/oneroster.ts';
 import { writeSisBulk, writeSisChanges, writeSisDaily, writeMarks } from './sources/sis.ts';
@@ -36,6 +38,8 @@ export interface GenerateOptions {
   through?: string;
   messiness: Messiness;
   log?: (msg: string) => void;
+  /** run lane 1 in a child process; default: from PARALLEL_FROM students on (output is the same either way) */
+  parallel?: boolean;
 }
 
 export interface GenerateResult {
@@ -45,6 +49,8 @@ export interface GenerateResult {
   bytes: number;
   defects: number;
   skippedThrough: string | null;
+  /** peak resident memory of each generator process, MB */
+  peakRssMb: number[];
 }
 
 export interface Manifest {
@@ -124,6 +130,9 @@ export async function checkOutDir(opts: GenerateOptions): Promise<Manifest | nul
 
 interface Task {
   day: number;
+  label: string;
+  /** lanes run in parallel processes (decision 0102); file contents do not depend on the lane */
+  lane: 0 | 1;
   run: () => Promise<void>;
 }
 
@@ -132,13 +141,13 @@ function plan(g: Gen, level: Messiness): Task[] {
   const cal = g.cal;
   const days = cal.instructionalDays;
   const tasks: Task[] = [];
-  const at = (day: number, run: () => Promise<void>) => tasks.push({ day, run });
+  const at = (day: number, label: string, lane: 0 | 1, run: () => Promise<void>) => tasks.push({ day, label, lane, run });
   const d0 = cal.d0;
-  at(d0, () => writeOneRosterBulk(g, d0, 0));
-  at(d0, () => writeSisBulk(g, d0, 0, true));
-  at(d0, () => writeCanvasOpening(g, d0));
-  at(d0, () => writeCaaspp(g, d0));
-  at(d0, () => writeEdfiBulk(g, d0));
+  at(d0, 'oneroster bulk', 0, () => writeOneRosterBulk(g, d0, 0));
+  at(d0, 'sis bulk', 0, () => writeSisBulk(g, d0, 0, true));
+  at(d0, 'canvas opening', 1, () => writeCanvasOpening(g, d0));
+  at(d0, 'caaspp', 1, () => writeCaaspp(g, d0));
+  at(d0, 'edfi bulk', 0, () => writeEdfiBulk(g, d0));
   const weeks = new Map<number, ReturnType<typeof canvasWeeks>[number]>();
   for (const w of canvasWeeks(g)) weeks.set(w.delivery, w);
   const marks = new Map<number, number>();
@@ -153,51 +162,51 @@ function plan(g: Gen, level: Messiness): Task[] {
   for (let idx = 0; idx < days.length; idx++) {
     const day = days[idx] as number;
     if (idx === cal.springStartIdx) {
-      at(day, () => writeOneRosterBulk(g, day, idx));
-      at(day, () => writeSisBulk(g, day, idx, false));
+      at(day, 'oneroster bulk', 0, () => writeOneRosterBulk(g, day, idx));
+      at(day, 'sis bulk', 0, () => writeSisBulk(g, day, idx, false));
     } else {
-      at(day, () => writeSisChanges(g, idx));
-      at(day, () => writeOneRosterDelta(g, idx));
+      at(day, 'sis changes', 0, () => writeSisChanges(g, idx));
+      at(day, 'oneroster delta', 0, () => writeOneRosterDelta(g, idx));
     }
-    at(day, () => writeSisDaily(g, idx));
-    at(day, () => writeEdfiDaily(g, idx));
+    at(day, 'sis daily', 0, () => writeSisDaily(g, idx));
+    at(day, 'edfi daily', 0, () => writeEdfiDaily(g, idx));
     const w = weeks.get(day);
-    if (w) at(day, () => writeCanvasWeek(g, w));
+    if (w) at(day, 'canvas week', 1, () => writeCanvasWeek(g, w));
     const q = marks.get(day);
-    if (q !== undefined) at(day, () => writeMarks(g, q));
+    if (q !== undefined) at(day, 'course marks', 1, () => writeMarks(g, q));
     for (const [wname, win] of vendorWins) {
       if (win.delivery !== day) continue;
-      at(day, () => writeMap(g, wname, win));
-      at(day, () => writeIready(g, wname, win));
-      at(day, () => writeStar(g, wname, win));
+      at(day, 'nwea_map', 1, () => writeMap(g, wname, win));
+      at(day, 'iready', 0, () => writeIready(g, wname, win));
+      at(day, 'star', 0, () => writeStar(g, wname, win));
       if (wname === 'Winter' && (level === 'realistic' || level === 'high')) {
-        at(day, async () => {
+        at(day, 'bad file', 1, async () => {
           const r = rel('nwea_map', day, 'AssessmentResults_2.csv');
           await writeWhole(g.ctx, r, garbageBytes(g.d.seed, r, 4096));
           g.ctx.defects.push({ source: 'nwea_map', file: r, row: null, field: '', reason: 'unreadable', detail: 'binary bytes (a truncated zip), not text' });
         });
       }
       if (wname === 'Spring' && level === 'high') {
-        at(day, async () => {
+        at(day, 'bad file', 0, async () => {
           const r = rel('star', day, 'SR_v2_export.csv');
           await writeWhole(g.ctx, r, garbageBytes(g.d.seed, r, 2048));
           g.ctx.defects.push({ source: 'star', file: r, row: null, field: '', reason: 'unreadable', detail: 'binary bytes, not text' });
         });
       }
     }
-    if (cal.iabFall.delivery === day) at(day, () => writeCers(g, cal.iabFall, 'IAB'));
-    if (cal.ica.delivery === day) at(day, () => writeCers(g, cal.ica, 'ICA'));
-    if (cal.iabSpring.delivery === day) at(day, () => writeCers(g, cal.iabSpring, 'IAB'));
-    if (cal.surveyFall.delivery === day) at(day, () => writeSurvey(g, cal.surveyFall, 'Fall', { headerOnlyExtra: level !== 'none' }));
-    if (cal.surveySpring.delivery === day) at(day, () => writeSurvey(g, cal.surveySpring, 'Spring'));
-    if (cal.screenerFall.delivery === day) at(day, () => writeBess(g, cal.screenerFall, 'Fall'));
-    if (cal.screenerWinter.delivery === day) at(day, () => writeBess(g, cal.screenerWinter, 'Winter'));
+    if (cal.iabFall.delivery === day) at(day, 'cers', 1, () => writeCers(g, cal.iabFall, 'IAB'));
+    if (cal.ica.delivery === day) at(day, 'cers', 1, () => writeCers(g, cal.ica, 'ICA'));
+    if (cal.iabSpring.delivery === day) at(day, 'cers', 1, () => writeCers(g, cal.iabSpring, 'IAB'));
+    if (cal.surveyFall.delivery === day) at(day, 'survey', 0, () => writeSurvey(g, cal.surveyFall, 'Fall', { headerOnlyExtra: level !== 'none' }));
+    if (cal.surveySpring.delivery === day) at(day, 'survey', 0, () => writeSurvey(g, cal.surveySpring, 'Spring'));
+    if (cal.screenerFall.delivery === day) at(day, 'screener', 0, () => writeBess(g, cal.screenerFall, 'Fall'));
+    if (cal.screenerWinter.delivery === day) at(day, 'screener', 0, () => writeBess(g, cal.screenerWinter, 'Winter'));
     if (dupDays.includes(idx)) {
       // yesterday's attendance file delivered again under another name: identical bytes
-      at(day, () => writeSisDaily(g, idx - 1, { resendOn: day }));
+      at(day, 'duplicate file', 0, () => writeSisDaily(g, idx - 1, { resendOn: day }));
     }
     if (emptyDays.includes(idx)) {
-      at(day, async () => {
+      at(day, 'bad file', 0, async () => {
         const r = rel('sis', day, 'attendance_correction.csv');
         await writeWhole(g.ctx, r, '');
         g.ctx.defects.push({ source: 'sis', file: r, row: null, field: '', reason: 'empty_file', detail: '0 bytes' });
@@ -208,17 +217,13 @@ function plan(g: Gen, level: Messiness): Task[] {
   return tasks.map((t, k) => ({ t, k })).sort((a, b) => a.t.day - b.t.day || a.k - b.k).map((x) => x.t);
 }
 
-export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
-  const log = opts.log ?? (() => {});
+/** Built once per process: calendar, both districts, writer context. */
+export function buildWorld(opts: GenerateOptions): Gen {
   const cal = buildCalendar(opts.schoolYear);
-  const lastDay = cal.instructionalDays[cal.instructionalDays.length - 1] as number;
-  const through = opts.through ?? dayToIso(lastDay);
-  const previous = await checkOutDir(opts);
-  const landing = path.join(opts.out, 'landing');
   const ctx: GenContext = {
     seed: opts.seed,
     messiness: opts.messiness,
-    landing,
+    landing: path.join(opts.out, 'landing'),
     schoolYear: opts.schoolYear,
     unknownLocalId: () => '',
     unknownSsid: () => '',
@@ -226,15 +231,85 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
     bytes: 0,
     files: 0,
   };
-  const t0 = Date.now();
   const d = new District({ key: 'main', seed: opts.seed, students: opts.students, schoolYear: opts.schoolYear }, cal);
   const edfi = new District({ key: 'edfi', seed: opts.seed, students: Math.max(50, Math.round(opts.students / 10)), schoolYear: opts.schoolYear }, cal);
   ctx.unknownLocalId = (k) => d.unknownLocalId(k);
   ctx.unknownSsid = (k) => d.unknownSsid(k);
-  const g = buildGen(ctx, cal, d, edfi);
-  log(`district built: ${d.schools.length} schools, ${d.sections.length} sections, ${d.staff.length} staff (${Date.now() - t0} ms)`);
+  return buildGen(ctx, cal, d, edfi);
+}
 
-  await mkdir(landing, { recursive: true });
+export interface LaneResult {
+  /** ISO delivery date -> defects injected that night in this lane's files */
+  defects: Record<string, DefectRecord[]>;
+  files: number;
+  bytes: number;
+  /** milliseconds per task label */
+  timings: Record<string, number>;
+  maxRssMb: number;
+  /** delivery dates this lane wrote */
+  days: string[];
+}
+
+/** Run one lane's deliveries (or all) with day in (afterDay, throughDay]. */
+export async function runLane(g: Gen, level: Messiness, lane: 0 | 1 | 'all', afterDay: number, throughDay: number, log: (m: string) => void = () => {}): Promise<LaneResult> {
+  const tasks = plan(g, level).filter((t) => (lane === 'all' || t.lane === lane) && t.day <= throughDay && t.day > afterDay);
+  const res: LaneResult = { defects: {}, files: 0, bytes: 0, timings: {}, maxRssMb: 0, days: [] };
+  const days = new Set<string>();
+  let lastLog = Date.now();
+  for (const t of tasks) {
+    const t0 = performance.now();
+    await t.run();
+    res.timings[t.label] = (res.timings[t.label] ?? 0) + (performance.now() - t0);
+    days.add(dayToIso(t.day));
+    if (g.ctx.defects.length > 0) {
+      const key = dayToIso(t.day);
+      (res.defects[key] ??= []).push(...g.ctx.defects);
+      g.ctx.defects = [];
+    }
+    if (Date.now() - lastLog > 15_000) {
+      lastLog = Date.now();
+      log(`lane ${lane}: at ${dayToIso(t.day)}, ${g.ctx.files} files, ${(g.ctx.bytes / 1e6).toFixed(0)} MB`);
+    }
+  }
+  res.files = g.ctx.files;
+  res.bytes = g.ctx.bytes;
+  res.maxRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
+  res.days = [...days];
+  return res;
+}
+
+/** Lane 1 in a child process (Node with tsx), so that two cores work. */
+function forkLane(opts: GenerateOptions, afterDay: number, throughDay: number): Promise<LaneResult> {
+  return new Promise((resolve, reject) => {
+    const child = fork(fileURLToPath(new URL('./lane.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    let result: LaneResult | null = null;
+    child.on('message', (m) => {
+      result = m as LaneResult;
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      if (code === 0 && result) resolve(result);
+      else reject(new Error(`generator lane 1 failed (exit code ${code})`));
+    });
+    const plain: GenerateOptions = { students: opts.students, seed: opts.seed, out: opts.out, schoolYear: opts.schoolYear, messiness: opts.messiness };
+    child.send({ opts: plain, afterDay, throughDay, verbose: opts.log !== undefined });
+  });
+}
+
+/** Parallel lanes from this many students on (below, one process is faster than forking). */
+export const PARALLEL_FROM = 20_000;
+
+export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
+  const log = opts.log ?? (() => {});
+  const t0 = Date.now();
+  const previous = await checkOutDir(opts);
+  const g = buildWorld(opts);
+  const cal = g.cal;
+  const lastDay = cal.instructionalDays[cal.instructionalDays.length - 1] as number;
+  const through = opts.through ?? dayToIso(lastDay);
+  log(`district built: ${g.d.schools.length} schools, ${g.d.sections.length} sections, ${g.d.staff.length} staff (${Date.now() - t0} ms)`);
+
+  await mkdir(g.ctx.landing, { recursive: true });
   const manifest: Manifest = {
     generator: GENERATOR_ID,
     formatVersion: FORMAT_VERSION,
@@ -250,44 +325,49 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
     await rename(`${f}.partial`, f);
   };
   await writeManifest();
-  await writeTruth(g, opts.out);
-  log(`truth written (${Date.now() - t0} ms)`);
-
   const done = manifest.completedThrough;
   const throughDay = isoToDay(through);
   const doneDay = done === null ? -Infinity : isoToDay(done);
-  const tasks = plan(g, opts.messiness).filter((t) => t.day <= throughDay && t.day > doneDay);
-  let deliveries = 0;
+  const parallel = (opts.parallel ?? opts.students >= PARALLEL_FROM) && throughDay > doneDay;
+  const laneP = parallel ? forkLane(opts, doneDay, throughDay) : null;
+  await writeTruth(g, opts.out);
+  log(`truth written (${Date.now() - t0} ms)`);
+  const results: LaneResult[] = [];
+  if (laneP) {
+    const [r0, r1] = await Promise.all([runLane(g, opts.messiness, 0, doneDay, throughDay, log), laneP]);
+    results.push(r0, r1);
+  } else {
+    results.push(await runLane(g, opts.messiness, 'all', doneDay, throughDay, log));
+  }
+  // truth/defects/<date>.csv, one per night, in a canonical order (independent of the lanes)
+  const byDay = new Map<string, DefectRecord[]>();
+  for (const r of results) for (const [k, v] of Object.entries(r.defects)) byDay.set(k, [...(byDay.get(k) ?? []), ...v]);
   let defects = 0;
-  let curDay: number | null = null;
-  const finishDay = async (day: number) => {
-    await writeDefects(opts.out, day, ctx.defects);
-    defects += ctx.defects.length;
-    ctx.defects = [];
-    deliveries++;
-    manifest.completedThrough = dayToIso(day);
-    await writeManifest();
-  };
-  for (const t of tasks) {
-    if (curDay !== null && t.day !== curDay) {
-      await finishDay(curDay);
-      if (deliveries % 20 === 0) log(`through ${dayToIso(curDay)}: ${ctx.files} files, ${(ctx.bytes / 1e6).toFixed(0)} MB (${Date.now() - t0} ms)`);
-    }
-    curDay = t.day;
-    await t.run();
+  for (const [k, v] of [...byDay].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+    v.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : (a.row ?? 0) - (b.row ?? 0) || (a.reason < b.reason ? -1 : a.reason > b.reason ? 1 : 0)));
+    await writeDefects(opts.out, isoToDay(k), v);
+    defects += v.length;
   }
-  if (curDay !== null) await finishDay(curDay);
-  if (done === null || throughDay > doneDay) {
-    manifest.completedThrough = through > (manifest.completedThrough ?? '') ? through : manifest.completedThrough;
+  if (throughDay > doneDay) {
+    manifest.completedThrough = through;
     await writeManifest();
   }
-  log(`done: ${deliveries} delivery nights, ${ctx.files} files, ${(ctx.bytes / 1e6).toFixed(1)} MB, ${defects} defects (${Date.now() - t0} ms)`);
+  const timings: Record<string, number> = {};
+  for (const r of results) for (const [k, v] of Object.entries(r.timings)) timings[k] = (timings[k] ?? 0) + v;
+  const files = results.reduce((a, r) => a + r.files, 0);
+  const bytes = results.reduce((a, r) => a + r.bytes, 0);
+  const deliveries = new Set<string>(results.flatMap((r) => r.days));
+  log(`time per task (s): ${Object.entries(timings).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)}`).join(', ')}`);
+  const rss = results.map((r) => r.maxRssMb);
+  if (!parallel) rss[0] = Math.round(process.resourceUsage().maxRSS / 1024);
+  log(`done: ${files} files, ${(bytes / 1e6).toFixed(1)} MB, ${defects} defects, peak RSS per process ${rss.join(' + ')} MB (${Date.now() - t0} ms)`);
   return {
     through,
-    deliveries,
-    files: ctx.files,
-    bytes: ctx.bytes,
+    deliveries: deliveries.size,
+    files,
+    bytes,
     defects,
     skippedThrough: done !== null && throughDay <= doneDay ? done : null,
+    peakRssMb: rss,
   };
 }

@@ -152,29 +152,25 @@ export class Rng {
 }
 
 /** Standard normal from a uniform in (0, 1): Acklam's rational approximation of the inverse CDF. */
+const NA0 = -3.969683028665376e1, NA1 = 2.209460984245205e2, NA2 = -2.759285104469687e2, NA3 = 1.38357751867269e2, NA4 = -3.066479806614716e1, NA5 = 2.506628277459239;
+const NB0 = -5.447609879822406e1, NB1 = 1.615858368580409e2, NB2 = -1.556989798598866e2, NB3 = 6.680131188771972e1, NB4 = -1.328068155288572e1;
+const NC0 = -7.784894002430293e-3, NC1 = -3.223964580411365e-1, NC2 = -2.400758277161838, NC3 = -2.549732539343734, NC4 = 4.374664141464968, NC5 = 2.938163982698783;
+const ND0 = 7.784695709041462e-3, ND1 = 3.224671290700398e-1, ND2 = 2.445134137142996, ND3 = 3.754408661907416;
 export function normalInv(p: number): number {
   if (p <= 0) p = 1e-12;
   if (p >= 1) p = 1 - 1e-12;
-  const a = [-3.969683028665376e1, 2.209460984245205e2, -2.759285104469687e2, 1.38357751867269e2, -3.066479806614716e1, 2.506628277459239];
-  const b = [-5.447609879822406e1, 1.615858368580409e2, -1.556989798598866e2, 6.680131188771972e1, -1.328068155288572e1];
-  const c = [-7.784894002430293e-3, -3.223964580411365e-1, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
-  const d = [7.784695709041462e-3, 3.224671290700398e-1, 2.445134137142996, 3.754408661907416];
-  const A = (i: number) => a[i] as number;
-  const B = (i: number) => b[i] as number;
-  const C = (i: number) => c[i] as number;
-  const D = (i: number) => d[i] as number;
   const pl = 0.02425;
   if (p < pl) {
     const q = Math.sqrt(-2 * Math.log(p));
-    return (((((C(0) * q + C(1)) * q + C(2)) * q + C(3)) * q + C(4)) * q + C(5)) / ((((D(0) * q + D(1)) * q + D(2)) * q + D(3)) * q + 1);
+    return (((((NC0 * q + NC1) * q + NC2) * q + NC3) * q + NC4) * q + NC5) / ((((ND0 * q + ND1) * q + ND2) * q + ND3) * q + 1);
   }
   if (p > 1 - pl) {
     const q = Math.sqrt(-2 * Math.log(1 - p));
-    return -(((((C(0) * q + C(1)) * q + C(2)) * q + C(3)) * q + C(4)) * q + C(5)) / ((((D(0) * q + D(1)) * q + D(2)) * q + D(3)) * q + 1);
+    return -(((((NC0 * q + NC1) * q + NC2) * q + NC3) * q + NC4) * q + NC5) / ((((ND0 * q + ND1) * q + ND2) * q + ND3) * q + 1);
   }
   const q = p - 0.5;
   const r = q * q;
-  return ((((((A(0) * r + A(1)) * r + A(2)) * r + A(3)) * r + A(4)) * r + A(5)) * q) / (((((B(0) * r + B(1)) * r + B(2)) * r + B(3)) * r + B(4)) * r + 1);
+  return ((((((NA0 * r + NA1) * r + NA2) * r + NA3) * r + NA4) * r + NA5) * q) / (((((NB0 * r + NB1) * r + NB2) * r + NB3) * r + NB4) * r + 1);
 }
 
 /** Standard normal CDF (Abramowitz-Stegun 7.1.26 via erf). */

@@ -139,9 +139,12 @@ function headerName(c: ColumnSpec, style: 0 | 1 | 2 | 3): string {
   }
 }
 
+const NEEDS_QUOTE: Record<string, RegExp> = { ',': /[",\n\r]/, '^': /["^\n\r]/ };
 export function csvField(v: string, delim: string, quoteAll: boolean): string {
-  if (quoteAll) return `"${v.replace(/"/g, '""')}"`;
-  if (v.includes(delim) || v.includes('"') || v.includes('\n') || v.includes('\r')) return `"${v.replace(/"/g, '""')}"`;
+  if (quoteAll) return v.includes('"') ? `"${v.replace(/"/g, '""')}"` : `"${v}"`;
+  if (v.length === 0) return v;
+  const re = NEEDS_QUOTE[delim];
+  if (re ? re.test(v) : v.includes(delim) || v.includes('"') || v.includes('\n') || v.includes('\r')) return `"${v.replace(/"/g, '""')}"`;
   return v;
 }
 
@@ -220,7 +223,10 @@ export class CsvFile {
   }
 
   private serialize(values: string[]): string[] {
-    return this.style.order.map((j) => csvField(values[j] ?? '', this.delim, this.quoteAll));
+    const order = this.style.order;
+    const out = new Array<string>(order.length);
+    for (let k = 0; k < order.length; k++) out[k] = csvField(values[order[k] as number] ?? '', this.delim, this.quoteAll);
+    return out;
   }
 
   /**

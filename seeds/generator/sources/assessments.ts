@@ -6,6 +6,7 @@
  */
 import { CsvFile } from '../writer.ts';
 import { type Gen, rel, identity, vendorLayout, RowMaker, pad2, clamp } from '../gen.ts';
+import { loginName } from '../gen.ts';
 import { FLAG, type District, type School, type Section } from '../district.ts';
 import { CAASPP_2024_HEADER, CERS_64_HEADER, IREADY_ELA_HEADER, IREADY_MATH_HEADER, NWEA_MAP_HEADER, STAR_SR_V2_HEADER } from '../headers.ts';
 import { type Window, dayToIso, mmddyyyy, mdySlash, mdyShort } from '../calendar.ts';
@@ -447,7 +448,7 @@ export async function writeIready(g: Gen, wname: WindowName, win: Window): Promi
         'District State ID': d.districtCode,
         'School State ID': t.school.code,
         'Student State ID': blankStateId ? '' : d.ssidOf(t.i),
-        'User Name': `${det.first}.${det.last}`.toLowerCase().replace(/[^a-z0-9.]/g, '') + d.localIdOf(t.i).slice(-3),
+        'User Name': loginName(det.first, det.last, d.localIdOf(t.i)),
         Sex: det.sex === 'M' ? 'male' : det.sex === 'F' ? 'female' : 'non-binary',
         'Hispanic or Latino': (fl & FLAG.HISPANIC) !== 0 ? 'Y' : 'N',
         'English Language Learner': (fl & FLAG.EL) !== 0 ? 'Y' : 'N',
@@ -569,7 +570,7 @@ export async function writeStar(g: Gen, wname: WindowName, win: Window): Promise
       TeacherSourcedID: teacher?.id ?? '',
       TeacherIdentifier: teacher?.id ?? '',
       TeacherUserID: teacher?.id ?? '',
-      TeacherEmail: teacher ? `${teacher.first}.${teacher.last}${teacher.id.slice(-3)}@${d.domain}`.toLowerCase() : '',
+      TeacherEmail: teacher ? `${loginName(teacher.first, teacher.last, teacher.id)}@${d.domain}` : '',
       TeacherFirstName: teacher?.first ?? '',
       TeacherLastName: teacher?.last ?? '',
       AssessmentID: uuidFrom(hashKey(d.seed, 'star-assessment', wname), t.i),

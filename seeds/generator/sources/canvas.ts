@@ -6,10 +6,11 @@
  */
 import { CsvFile } from '../writer.ts';
 import { type Gen, rel, identity, vendorLayout, RowMaker, clamp, logistic } from '../gen.ts';
+import { loginName } from '../gen.ts';
 import type { Section, School } from '../district.ts';
 import { UDM_ASSIGNMENTS_HEADER, UDM_SECTIONS_HEADER, UDM_SECTION_ASSOCIATIONS_HEADER, UDM_SUBMISSIONS_HEADER, UDM_USERS_HEADER } from '../headers.ts';
 import { dayToIso } from '../calendar.ts';
-import { hashKey, u01, normalInv } from '../rng.ts';
+import { hashKey, h32, u01, normalInv } from '../rng.ts';
 import { letterOf } from '../model.ts';
 
 const L = {
@@ -30,7 +31,6 @@ const M = {
   sections: new RowMaker(L.sections),
   assoc: new RowMaker(L.sectionAssociations),
   assignments: new RowMaker(L.assignments),
-  submissions: new RowMaker(L.submissions),
 };
 
 /** Canvas carries grades 6-12 ELA (slot 0) and mathematics (slot 1) sections. */
@@ -67,7 +67,7 @@ function userRow(g: Gen, i: number, modified: string): string[] {
   const d = g.d;
   const det = d.detail(i);
   const lid = d.localIdOf(i);
-  const login = `${det.first}.${det.last}${lid.slice(-3)}`.toLowerCase().replace(/[^a-z0-9.]/g, '');
+  const login = loginName(det.first, det.last, lid);
   return M.users.make({
     SourceSystemIdentifier: d.canvasUserId(i),
     SourceSystem: 'Canvas',
@@ -136,7 +136,7 @@ export async function writeCanvasOpening(g: Gen, deliveryDay: number): Promise<v
   for (const ti of [...teachers].sort((a, b) => a - b)) {
     const t = d.staff[ti];
     if (!t) continue;
-    const login = `${t.first}.${t.last}${t.id.slice(-3)}`.toLowerCase().replace(/[^a-z0-9.]/g, '');
+    const login = loginName(t.first, t.last, t.id);
     await users.add(M.users.make({ SourceSystemIdentifier: t.canvasId, SourceSystem: 'Canvas', UserRole: 'teacher', LocalUserIdentifier: login, SISUserIdentifier: t.id, Name: `${t.first} ${t.last}`, EmailAddress: `${login}@${d.domain}`, CreateDate: modified, LastModifiedDate: modified }));
   }
   for (let i = 0; i < d.n; i++) {
@@ -152,12 +152,24 @@ export async function writeCanvasOpening(g: Gen, deliveryDay: number): Promise<v
   await assoc.close();
 }
 
+const SUBMISSION_ORDER = ['SourceSystemIdentifier', 'SourceSystem', 'SubmissionStatus', 'SubmissionDateTime', 'EarnedPoints', 'Grade', 'AssignmentSourceSystemIdentifier', 'LMSUserSourceSystemIdentifier', 'CreateDate', 'LastModifiedDate', 'SourceCreateDate', 'SourceLastModifiedDate'];
+if (SUBMISSION_ORDER.join(',') !== UDM_SUBMISSIONS_HEADER.join(',')) throw new Error('internal: UDM submissions header changed');
+
+interface Assignment {
+  id: number;
+  dueIdx: number;
+  points: number;
+  created: string;
+}
+const assignmentKey = (seed: number) => hashKey(seed, 'assignment');
+
 /** Assignment of a section in a week: due day index and points. */
-function assignmentOf(g: Gen, sec: Section, week: { week: number; days: number[] }): { id: number; dueIdx: number; points: number } {
-  const k = hashKey(g.d.seed, 'assignment', sec.idx, week.week);
+function assignmentOf(g: Gen, sec: Section, week: { week: number; days: number[] }, key = assignmentKey(g.d.seed)): Assignment {
+  const k = h32(key, sec.idx, week.week);
   const dueIdx = week.days[k % week.days.length] as number;
   const points = [10, 20, 25, 50, 100][(k >>> 8) % 5] as number;
-  return { id: 300_000_000 + sec.idx * 64 + week.week, dueIdx, points };
+  const due = g.cal.instructionalDays[dueIdx] as number;
+  return { id: 300_000_000 + sec.idx * 64 + week.week, dueIdx, points, created: dt(due - 3, 7 * 60) };
 }
 
 const TITLES_ELA = ['Reading response', 'Vocabulary quiz', 'Close reading', 'Essay draft', 'Grammar practice', 'Literature circle notes', 'Argument outline'];
@@ -222,6 +234,8 @@ export async function writeCanvasWeek(g: Gen, week: { week: number; days: number
   }
   await asg.close();
   const sub = await CsvFile.open(g.ctx, L.submissions, rel('canvas', day, 'submissions.csv'), identity('canvas', 'submissions', day));
+  const akey = assignmentKey(d.seed);
+  const assignments: Array<Assignment | undefined> = d.sections.map((sec) => (inCanvas(sec) ? assignmentOf(g, sec, week, akey) : undefined));
   const kSub = hashKey(d.seed, 'submission', week.week);
   const firstIdx = week.days[0] as number;
   const lastIdx = week.days[week.days.length - 1] as number;
@@ -238,8 +252,8 @@ export async function writeCanvasWeek(g: Gen, week: { week: number; days: number
       const secIdx = d.sectionAt(i, s, slot);
       if (secIdx < 0) continue;
       const sec = d.sections[secIdx] as Section;
-      const a = assignmentOf(g, sec, week);
-      if (d.schoolOn(i, a.dueIdx) !== s) continue;
+      const a = assignments[secIdx];
+      if (!a || d.schoolOn(i, a.dueIdx) !== s) continue;
       const due = g.cal.instructionalDays[a.dueIdx] as number;
       const eng = d.engage[i] as number;
       const u1 = u01(kSub, i, slot * 2);
@@ -271,18 +285,8 @@ export async function writeCanvasWeek(g: Gen, week: { week: number; days: number
       const uid = d.canvasUserId(i);
       if (
         sub.row(
-          M.submissions.make({
-            SourceSystemIdentifier: `${a.id}-${uid}`,
-            SourceSystem: 'Canvas',
-            SubmissionStatus: status,
-            SubmissionDateTime: when,
-            EarnedPoints: earned,
-            Grade: grade,
-            AssignmentSourceSystemIdentifier: a.id,
-            LMSUserSourceSystemIdentifier: uid,
-            CreateDate: dt(due - 3, 7 * 60),
-            LastModifiedDate: modified,
-          }),
+          // UDM submissions header order (checked at load: SUBMISSION_ORDER)
+          [`${a.id}-${uid}`, 'Canvas', status, when, earned, grade, String(a.id), String(uid), a.created, modified, '', ''],
         )
       )
         await sub.flush();

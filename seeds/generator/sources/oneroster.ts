@@ -5,6 +5,7 @@
  */
 import { CsvFile, writeWhole, type Layout } from '../writer.ts';
 import { type Gen, rel, identity, vendorLayout, RowMaker } from '../gen.ts';
+import { loginName } from '../gen.ts';
 import { FLAG, orGrade, type School, type Section } from '../district.ts';
 import { OR_ACADEMICSESSIONS_HEADER, OR_CLASSES_HEADER, OR_COURSES_HEADER, OR_DEMOGRAPHICS_HEADER, OR_ENROLLMENTS_HEADER, OR_ORGS_HEADER, OR_USERS_HEADER } from '../headers.ts';
 import { dayToIso } from '../calendar.ts';
@@ -49,7 +50,7 @@ function userRow(g: Gen, i: number, status: string, modified: string, schoolCode
   const d = g.d;
   const det = d.detail(i);
   const lid = d.localIdOf(i);
-  const username = `${det.first}.${det.last}${lid.slice(-3)}`.toLowerCase().replace(/[^a-z0-9.]/g, '');
+  const username = loginName(det.first, det.last, lid);
   return M.users.make({
     sourcedId: lid,
     status,
@@ -169,7 +170,7 @@ export async function writeOneRosterBulk(g: Gen, deliveryDay: number, asOf: numb
   const dem = await open('demographics');
   for (const st of d.staff) {
     const sc = d.schools[st.school] as School;
-    const username = `${st.first}.${st.last}`.toLowerCase().replace(/[^a-z0-9.]/g, '') + st.id.slice(-3);
+    const username = loginName(st.first, st.last, st.id);
     await users.add(M.users.make({ sourcedId: st.id, status: 'active', dateLastModified: modified, orgSourcedIds: sc.code, role: st.role, username, userId: st.id, givenName: st.first, familyName: st.last, identifier: st.id, email: `${username}@${d.domain}` }));
   }
   for (const sec of d.sections) {
