@@ -9,6 +9,7 @@ import { UsageError } from './cli/errors.ts';
 import { registerGenerate } from './cli/generate.ts';
 import { registerPipeline } from './cli/pipeline.ts';
 import { registerSnapshots } from './cli/snapshots.ts';
+import { registerModel } from './cli/model.ts';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   // Commands register here, one line each (see src/cli/*.ts).
   registerGenerate(program);
   registerPipeline(program);
+  registerModel(program);
   registerSnapshots(program); // keep last: attaches `runs` and `schedule` to `pipeline` when registered above
   return program;
 }

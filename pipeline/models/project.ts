@@ -43,6 +43,8 @@ export function referencedRelations(sql: string): string[] {
   for (const m of s.matchAll(/\b(marts|refined|seeds|meta|raw|quarantine)\s*\.\s*("?)([A-Za-z_][A-Za-z0-9_]*)\2/gi)) {
     out.add(`${m[1]!.toLowerCase()}.${m[3]!.toLowerCase()}`);
   }
+  // the macro edlake_param(name) reads seeds.parameters (sql/macros.sql)
+  if (/\bedlake_param\s*\(/i.test(s)) out.add('seeds.parameters');
   return [...out].sort();
 }
 

@@ -1,0 +1,185 @@
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Db } from '../../src/db/duckdb.ts';
+import { DEFAULT_SQL_DIR, loadProject, referencedRelations, topologicalOrder, withDependencies } from '../../pipeline/models/project.ts';
+import { MetadataError } from '../../pipeline/models/metadata.ts';
+import { ModelError, runModels } from '../../pipeline/models/runner.ts';
+import { DEFAULT_SEEDS_DIR } from '../../seeds/load.ts';
+import { fitCalibration, writeCalibration } from '../../pipeline/predict/calibrate.ts';
+import { TENANT, key, makeDistrict, writeDistrict } from './district.ts';
+
+describe('the SQL project', () => {
+  const project = loadProject();
+
+  it('names follow the layer convention and every model has complete metadata', () => {
+    const prefix: Record<string, string> = { build: 'bld_', dimension: 'dim_', fact: 'fct_', measure: 'msr_', view: 'v_' };
+    for (const m of project.models.values()) {
+      expect(m.name.startsWith(prefix[m.layer]!), m.name).toBe(true);
+      expect(m.meta.columns.length).toBeGreaterThan(0);
+      for (const c of m.meta.primary_key) expect(m.meta.columns.map((x) => x.name), `${m.name} key ${c}`).toContain(c);
+    }
+    for (const v of ['v_chronic_absenteeism_risk', 'v_wellbeing_risk_profiles', 'v_equity_outcomes', 'v_class_section_comparison', 'v_performance_correlations']) {
+      expect(project.models.get(v)?.layer).toBe('view');
+    }
+  });
+
+  it('the run order puts every model after what it reads', () => {
+    const pos = new Map(project.order.map((n, k) => [n, k]));
+    for (const m of project.models.values()) for (const d of m.dependsOn) expect(pos.get(d)!, `${d} before ${m.name}`).toBeLessThan(pos.get(m.name)!);
+  });
+
+  it('dependencies come from the SQL, ignoring comments and strings', () => {
+    expect(referencedRelations(`-- marts.not_this\nSELECT 'marts.nor_this' FROM marts.fct_x /* marts.no */ JOIN refined.students s ON edlake_param('x') > 0`)).toEqual([
+      'marts.fct_x',
+      'refined.students',
+      'seeds.parameters',
+    ]);
+  });
+
+  it('a model runs with its dependencies alone', () => {
+    const sel = withDependencies(project, ['v_chronic_absenteeism_risk']);
+    expect(sel).toContain('fct_student_attendance_daily');
+    expect(sel).toContain('bld_calendar_days');
+    expect(sel).not.toContain('v_equity_outcomes');
+    expect(sel.at(-1)).toBe('v_chronic_absenteeism_risk');
+    expect(() => withDependencies(project, ['nope'])).toThrow(/no model named "nope"/);
+  });
+
+  it('a dependency cycle is named', () => {
+    const models = new Map([
+      ['a', { name: 'a', dependsOn: ['b'] }],
+      ['b', { name: 'b', dependsOn: ['c'] }],
+      ['c', { name: 'c', dependsOn: ['a'] }],
+      ['d', { name: 'd', dependsOn: [] }],
+    ]);
+    expect(() => topologicalOrder(models)).toThrow(/cycle among models: a → b → c → a/);
+  });
+
+  it('bad metadata stops with the file and the field', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'edlake-sql-'));
+    try {
+      cpSync(DEFAULT_SQL_DIR, dir, { recursive: true });
+      const f = path.join(dir, 'dims', 'dim_school.yml');
+      writeFileSync(f, readFileSync(f, 'utf8').replace('pii: none, edfi_domain: Education Organization, description: "Name of the school."', 'pii: secret, edfi_domain: Education Organization, description: "Name of the school."'));
+      expect(() => loadProject(dir)).toThrow(MetadataError);
+      expect(() => loadProject(dir)).toThrow(/dim_school\.yml: columns\.3\.pii/);
+      rmSync(path.join(dir, 'dims', 'dim_school.yml'));
+      expect(() => loadProject(dir)).toThrow(/dim_school\.sql: metadata file dim_school\.yml is missing/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('runner behaviour', () => {
+  let db: Db;
+  beforeAll(async () => {
+    db = await Db.open(':memory:');
+    await writeDistrict(db, makeDistrict());
+  });
+  afterAll(() => db.close());
+
+  it('runs a selection with its dependencies and records rows and durations', async () => {
+    const r = await runModels(db, { select: ['msr_student_attendance'] });
+    expect(r.models.map((m) => m.name)).toEqual(withDependencies(loadProject(), ['msr_student_attendance']));
+    const fact = r.models.find((m) => m.name === 'fct_student_attendance_daily')!;
+    expect(fact.rows).toBe(await db.scalar<number>(`SELECT count(*) FROM marts.fct_student_attendance_daily`));
+    expect(r.tests.every((t) => r.models.some((m) => t.model === m.name))).toBe(true);
+  });
+
+  it('a failing model rolls the whole build back and names the model and its file', async () => {
+    await runModels(db, { select: ['dim_school'] });
+    const before = await db.scalar<number>(`SELECT count(*) FROM marts.dim_school`);
+    const dir = mkdtempSync(path.join(tmpdir(), 'edlake-sql-'));
+    try {
+      cpSync(DEFAULT_SQL_DIR, dir, { recursive: true });
+      writeFileSync(path.join(dir, 'dims', 'dim_course.sql'), 'SELECT no_such_column FROM refined.courses');
+      await db.run('DELETE FROM refined.schools WHERE school_id = $1', ['6000002']);
+      const err = await runModels(db, { sqlDir: dir }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ModelError);
+      expect((err as ModelError).model).toBe('dim_course');
+      expect((err as Error).message).toMatch(/dim_course\.sql/);
+      // dim_school was rebuilt (one school fewer) before dim_course failed, and rolled back
+      expect(await db.scalar<number>(`SELECT count(*) FROM marts.dim_school`)).toBe(before);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await writeDistrict(db, makeDistrict());
+    }
+  });
+
+  it('warns when a model’s row count changes by more than the configured share', async () => {
+    await runModels(db);
+    const before = (await db.scalar<number>(`SELECT count(*) FROM marts.fct_student_attendance_daily`))!;
+    // half of the enrollments disappear from the refined layer (keys are hashes: an arbitrary half)
+    await db.run(`DELETE FROM refined.student_school_associations WHERE student_key > $1`, ['8']);
+    const r = await runModels(db);
+    const after = (await db.scalar<number>(`SELECT count(*) FROM marts.fct_student_attendance_daily`))!;
+    const share = Math.abs(after - before) / before;
+    expect(share).toBeGreaterThan(0.25);
+    const t = r.tests.find((x) => x.name === 'fct_student_attendance_daily.row_count_change')!;
+    expect(t.severity).toBe('warn');
+    expect(t.status).toBe('fail');
+    expect(t.sample).toEqual([{ model: 'fct_student_attendance_daily', previous_rows: before, rows: after, change_share: Math.round(share * 10000) / 10000, limit_share: 0.25 }]);
+    // a warning does not block publishing
+    expect(r.tests.filter((x) => x.severity === 'error' && x.status === 'fail').map((x) => x.name)).toEqual([]);
+    expect(r.blocked).toBe(false);
+    await writeDistrict(db, makeDistrict());
+  });
+});
+
+describe('calibration', () => {
+  it('fits the link by least squares on prior state scores and makes the new version active', async () => {
+    const db = await Db.open(':memory:');
+    const seeds = mkdtempSync(path.join(tmpdir(), 'edlake-seeds-'));
+    try {
+      cpSync(DEFAULT_SEEDS_DIR, seeds, { recursive: true });
+      const d = makeDistrict();
+      await writeDistrict(db, d);
+      await runModels(db, { seedsDir: seeds, skipTests: true });
+      const report = await fitCalibration(db, 'cal-test');
+      // Oracle: OLS of (prior + growth x elapsed) on the first MAP math score, grade 7.
+      const link = report.links.find((l) => l.vendor === 'nwea_map' && l.subject === 'Math' && l.grade === 7)!;
+      expect(link.origin).toBe('fitted');
+      const growth = report.predictions.find((p) => p.subject === 'Math' && p.grade === 7)!.growthPerYear;
+      const first = new Map<string, { score: number; date: string }>();
+      for (const r of d.results.filter((x) => x.assessment === 'MAP-MATH')) {
+        const f = first.get(r.student);
+        if (!f || r.date < f.date) first.set(r.student, { score: r.score, date: r.date });
+      }
+      const firstDay = Date.parse('2025-09-02T00:00:00Z');
+      const lastDay = Date.parse(`${(await db.scalar<string>(`SELECT last_instructional_date::VARCHAR FROM marts.bld_as_of`))!}T00:00:00Z`);
+      const xs: number[] = [];
+      const ys: number[] = [];
+      for (const [s, f] of first) {
+        const prior = d.results.find((x) => x.student === s && x.assessment === 'SBAC-MATH');
+        if (!prior) continue;
+        const elapsed = (Date.parse(`${f.date}T00:00:00Z`) - firstDay) / (lastDay - firstDay);
+        xs.push(f.score);
+        ys.push(prior.score + growth * elapsed);
+      }
+      const mx = xs.reduce((a, x) => a + x, 0) / xs.length;
+      const my = ys.reduce((a, x) => a + x, 0) / ys.length;
+      const slope = xs.reduce((a, x, k) => a + (x - mx) * (ys[k]! - my), 0) / xs.reduce((a, x) => a + (x - mx) ** 2, 0);
+      expect(link.n).toBe(xs.length);
+      expect(Math.abs(link.slope - slope)).toBeLessThan(1e-9);
+      expect(Math.abs(link.intercept - (my - slope * mx))).toBeLessThan(1e-6);
+      expect(link.r2).toBeGreaterThan(0.5);
+      // grades without history keep the previous version's link
+      expect(report.links.find((l) => l.vendor === 'iready' && l.grade === 3)!.origin).toBe('previous');
+
+      writeCalibration(report, { seedsDir: seeds, method: 'test' });
+      const r = await runModels(db, { seedsDir: seeds });
+      expect(r.blocked).toBe(false);
+      expect(await db.scalar(`SELECT DISTINCT model_version FROM marts.fct_predictions`)).toBe('cal-test');
+      expect(await db.scalar(`SELECT count(*) FROM seeds.prediction_models WHERE is_active`)).toBe(1);
+      expect(() => writeCalibration(report, { seedsDir: seeds, method: 'test' })).toThrow(/already exists/);
+      expect(await db.scalar(`SELECT count(*) FROM marts.fct_predictions WHERE tenant = $1`, [TENANT])).toBeGreaterThan(0);
+    } finally {
+      rmSync(seeds, { recursive: true, force: true });
+      db.close();
+    }
+  });
+});
+
