@@ -364,20 +364,26 @@ async function loadOne(db: Db, dir: string, t: SeedTable): Promise<LoadedSeed> {
   } catch (err) {
     throw new SeedError(`${file}: cannot be read as CSV: ${err instanceof Error ? err.message : String(err)}`);
   }
+  // Every check of every column in one pass: the first failing line of each, then the first failure in declaration order.
+  const checks: Array<{ col: SeedColumn; cond: string; why: string }> = [];
   for (const c of t.columns) {
     const raw = `NULLIF(trim(${ident(c.name)}), '')`;
     const cast = castExpr(c, ident(c.name));
-    const problems: Array<{ cond: string; why: string }> = [];
-    if (c.required) problems.push({ cond: `${raw} IS NULL`, why: 'is required but empty' });
-    if (c.type !== 'VARCHAR') problems.push({ cond: `${raw} IS NOT NULL AND ${cast} IS NULL`, why: `is not a valid ${c.type.toLowerCase()}` });
-    if (c.min !== undefined) problems.push({ cond: `${cast} < ${c.min}`, why: `is below the minimum ${c.min}` });
-    if (c.max !== undefined) problems.push({ cond: `${cast} > ${c.max}`, why: `is above the maximum ${c.max}` });
-    if (c.allowed) problems.push({ cond: `${raw} IS NOT NULL AND ${raw} NOT IN (${c.allowed.map(literal).join(', ')})`, why: `is not one of ${c.allowed.join(', ')}` });
-    for (const p of problems) {
-      const bad = await db.one<{ line: number; value: string | null }>(
-        `SELECT __line AS line, ${ident(c.name)} AS value FROM ${ident(staging)} WHERE ${p.cond} ORDER BY __line LIMIT 1`,
-      );
-      if (bad) throw new SeedError(`${file} line ${bad.line}, field ${c.name}: value ${JSON.stringify(bad.value)} ${p.why}`);
+    if (c.required) checks.push({ col: c, cond: `${raw} IS NULL`, why: 'is required but empty' });
+    if (c.type !== 'VARCHAR') checks.push({ col: c, cond: `${raw} IS NOT NULL AND ${cast} IS NULL`, why: `is not a valid ${c.type.toLowerCase()}` });
+    if (c.min !== undefined) checks.push({ col: c, cond: `${cast} < ${c.min}`, why: `is below the minimum ${c.min}` });
+    if (c.max !== undefined) checks.push({ col: c, cond: `${cast} > ${c.max}`, why: `is above the maximum ${c.max}` });
+    if (c.allowed) checks.push({ col: c, cond: `${raw} IS NOT NULL AND ${raw} NOT IN (${c.allowed.map(literal).join(', ')})`, why: `is not one of ${c.allowed.join(', ')}` });
+  }
+  if (checks.length > 0) {
+    const firsts = await db.one<Record<string, number | null>>(
+      `SELECT ${checks.map((k, n) => `min(__line) FILTER (WHERE coalesce(${k.cond}, false)) AS c${n}`).join(', ')} FROM ${ident(staging)}`,
+    );
+    for (const [n, k] of checks.entries()) {
+      const line = firsts?.[`c${n}`];
+      if (line === null || line === undefined) continue;
+      const value = await db.scalar<string | null>(`SELECT ${ident(k.col.name)} FROM ${ident(staging)} WHERE __line = $1`, [line]);
+      throw new SeedError(`${file} line ${line}, field ${k.col.name}: value ${JSON.stringify(value ?? null)} ${k.why}`);
     }
   }
   const keyExpr = t.key.map((k) => `lower(coalesce(trim(${ident(k)}), ''))`).join(", '|', ");
