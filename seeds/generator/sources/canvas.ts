@@ -191,7 +191,7 @@ export async function writeCanvasWeek(g: Gen, week: { week: number; days: number
     for (const idx of week.days) for (const i of g.leavers[idx] as number[]) leavers.push(i);
     const withSections = newcomers.filter((x) => canvasSections(g, x.i, x.s).length > 0);
     const leaving = leavers.filter((i) => canvasSections(g, i, d.school[i] as number).length > 0);
-    if (withSections.length > 0) {
+    if (withSections.some((x) => x.old < 0)) {
       const users = await CsvFile.open(g.ctx, L.users, rel('canvas', day, 'users.csv'), identity('canvas', 'users', day));
       for (const x of withSections) if (x.old < 0) await users.add(userRow(g, x.i, modified));
       await users.close();

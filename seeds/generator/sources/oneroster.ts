@@ -105,12 +105,12 @@ function enrollmentRow(sec: Section, school: School, userId: string, role: 'stud
   });
 }
 
-function manifest(files: Record<string, 'bulk' | 'delta' | 'absent'>): string {
+function manifest(files: Record<string, 'bulk' | 'delta' | 'absent'>, exportDay: number): string {
   const lines = ['propertyName,value', 'manifest.version,1.0', 'oneroster.version,1.1'];
   for (const name of ['academicSessions', 'categories', 'classes', 'classResources', 'courses', 'courseResources', 'demographics', 'enrollments', 'lineItems', 'orgs', 'resources', 'results', 'users']) {
     lines.push(`file.${name},${files[name] ?? 'absent'}`);
   }
-  lines.push('source.systemName,edlake sample SIS', 'source.systemCode,edlake');
+  lines.push('source.systemName,edlake sample SIS', 'source.systemCode,edlake', `source.exportDate,${dayToIso(exportDay)}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -195,7 +195,7 @@ export async function writeOneRosterBulk(g: Gen, deliveryDay: number, asOf: numb
   await writeWhole(
     g.ctx,
     rel('oneroster', deliveryDay, 'manifest.csv'),
-    manifest({ academicSessions: 'bulk', classes: 'bulk', courses: 'bulk', demographics: 'bulk', enrollments: 'bulk', orgs: 'bulk', users: 'bulk' }),
+    manifest({ academicSessions: 'bulk', classes: 'bulk', courses: 'bulk', demographics: 'bulk', enrollments: 'bulk', orgs: 'bulk', users: 'bulk' }, deliveryDay),
   );
 }
 
@@ -248,5 +248,5 @@ export async function writeOneRosterDelta(g: Gen, dayIdx: number): Promise<void>
     await dem.close();
     files['demographics'] = 'delta';
   }
-  await writeWhole(g.ctx, rel('oneroster', day, 'manifest.csv'), manifest(files));
+  await writeWhole(g.ctx, rel('oneroster', day, 'manifest.csv'), manifest(files, day));
 }

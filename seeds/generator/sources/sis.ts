@@ -166,6 +166,7 @@ export const PROGRAM_NAMES: Record<string, string> = {
   FOSTER: 'Foster Youth',
   HOMELESS: 'Homeless (McKinney-Vento)',
 };
+const PROGRAM_BITS = FLAG.SWD | FLAG.EL | FLAG.S504 | FLAG.SED | FLAG.FOSTER | FLAG.HOMELESS;
 const PROGRAM_FLAGS: Array<[string, number]> = [
   ['SPED', FLAG.SWD],
   ['EL', FLAG.EL],
@@ -314,18 +315,14 @@ export async function writeSisChanges(g: Gen, dayIdx: number): Promise<void> {
   await en.close();
   if (ent.length > 0) {
     const st = await CsvFile.open(g.ctx, SIS_STUDENTS, rel('sis', day, 'students.csv'), identity('sis', 'students', day));
-    const pr = await CsvFile.open(g.ctx, SIS_PROGRAMS, rel('sis', day, 'program_participation.csv'), identity('sis', 'program_participation', day));
-    let programs = 0;
-    for (const i of ent) {
-      await st.add(studentRow(g, st, i));
-      for (const r of programRows(g, pr, i, day)) {
-        await pr.add(r);
-        programs++;
-      }
-    }
+    for (const i of ent) await st.add(studentRow(g, st, i));
     await st.close();
-    await pr.close();
-    void programs;
+    // only when a new student takes part in a program (no header-only files)
+    if (ent.some((i) => ((d.flags[i] as number) & PROGRAM_BITS) !== 0)) {
+      const pr = await CsvFile.open(g.ctx, SIS_PROGRAMS, rel('sis', day, 'program_participation.csv'), identity('sis', 'program_participation', day));
+      for (const i of ent) for (const r of programRows(g, pr, i, day)) await pr.add(r);
+      await pr.close();
+    }
   }
 }
 
