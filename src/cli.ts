@@ -10,6 +10,8 @@ import { registerGenerate } from './cli/generate.ts';
 import { registerPipeline } from './cli/pipeline.ts';
 import { registerSnapshots } from './cli/snapshots.ts';
 import { registerModel } from './cli/model.ts';
+import { registerServe } from './cli/serve.ts';
+import { registerToken } from './cli/token.ts';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -22,6 +24,8 @@ export function buildProgram(): Command {
   registerGenerate(program);
   registerPipeline(program);
   registerModel(program);
+  registerServe(program);
+  registerToken(program);
   registerSnapshots(program); // keep last: attaches `runs` and `schedule` to `pipeline` when registered above
   return program;
 }
