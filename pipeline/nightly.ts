@@ -1,0 +1,100 @@
+/**
+ * The whole nightly run: raw → refined (pipeline/run.ts) → models and data tests
+ * (pipeline/models) → publish (pipeline/publish), as one `runPipeline` with its stages.
+ *
+ * Publishing runs only when the data tests passed (`publishingBlocked`); a blocked run keeps its
+ * record (with the failing tests and sample rows) and leaves the previous snapshot current.
+ */
+import { createHash } from 'node:crypto';
+import type { Config } from '../src/config.ts';
+import type { Json } from '../src/catalog/format.ts';
+import type { Progress } from '../src/progress.ts';
+import { modelsStage, publishingBlocked, MODELS_STAGE, type ModelsStageResult } from './models/stage.ts';
+import { loadProject } from './models/project.ts';
+import { publishStage } from './publish/publish.ts';
+import { runPipeline, type RunOptions, type RunRecord, type Stage } from './run.ts';
+
+export const PUBLISH_STAGE = 'publish';
+
+export interface PublishStageRecord {
+  published: boolean;
+  reason?: string;
+  snapshotId?: number;
+  dataThrough?: string | null;
+  filesWritten?: number;
+  filesShared?: number;
+  bytesWritten?: number;
+}
+
+/** Version of each model: the first 16 hex digits of the sha256 of its SQL and metadata. */
+export function modelVersions(sqlDir?: string): Record<string, string> {
+  const project = loadProject(sqlDir);
+  const out: Record<string, string> = {};
+  for (const [name, m] of project.models) {
+    out[name] = createHash('sha256').update(m.sql).update('\0').update(JSON.stringify(m.meta)).digest('hex').slice(0, 16);
+  }
+  return out;
+}
+
+/** The publish step as a stage: skipped (with the reason) when the data tests blocked it. */
+export function publishingStage(opts: { sqlDir?: string; progress?: Progress; log?: (m: string) => void } = {}): Stage {
+  return {
+    name: PUBLISH_STAGE,
+    async run(ctx): Promise<PublishStageRecord> {
+      if (publishingBlocked(ctx.record.stages)) {
+        const reason = ctx.record.stages[MODELS_STAGE] ? 'a data test of severity error failed' : 'the models stage did not run';
+        opts.log?.(`not publishing: ${reason}; the previous snapshot stays current`);
+        return { published: false, reason };
+      }
+      const models = ctx.record.stages[MODELS_STAGE] as ModelsStageResult;
+      // The data run through the latest delivery the lake has loaded.
+      const dataThrough =
+        (await ctx.db.scalar<string | null>(`select max(delivery_date)::varchar from raw.files where status = 'loaded'`)) ?? null;
+      const dataTests = JSON.parse(JSON.stringify(models.tests)) as Json;
+      const result = await publishStage({
+        db: ctx.db,
+        lake: ctx.lake,
+        runId: ctx.runId,
+        dataThrough,
+        timezone: ctx.config.timezone,
+        dataTests,
+        modelVersions: modelVersions(opts.sqlDir),
+        ...(opts.sqlDir ? { sqlDir: opts.sqlDir } : {}),
+        ...(opts.progress ? { progress: opts.progress } : {}),
+      });
+      opts.log?.(`published snapshot ${result.snapshotId} (data through ${dataThrough ?? 'unknown'})`);
+      return {
+        published: true,
+        snapshotId: result.snapshotId,
+        dataThrough,
+        filesWritten: result.filesWritten,
+        filesShared: result.filesShared,
+        bytesWritten: result.bytesWritten,
+      };
+    },
+  };
+}
+
+export type Until = 'refined' | 'marts' | 'published';
+
+/** The stages after refine, up to `until` (default: published). */
+export function nightlyStages(opts: { until?: Until; sqlDir?: string; progress?: Progress; log?: (m: string) => void } = {}): Stage[] {
+  const until = opts.until ?? 'published';
+  if (until === 'refined') return [];
+  const log = opts.log;
+  const stages: Stage[] = [modelsStage({ ...(log ? { log } : {}), ...(opts.sqlDir ? { sqlDir: opts.sqlDir } : {}) })];
+  if (until === 'published') stages.push(publishingStage(opts));
+  return stages;
+}
+
+/** One full run: raw, refined, models and tests, publish. */
+export function runNightly(config: Config, opts: RunOptions & { until?: Until; sqlDir?: string; progress?: Progress } = {}): Promise<RunRecord> {
+  const { until, sqlDir, progress, ...runOpts } = opts;
+  const stages = nightlyStages({
+    ...(until ? { until } : {}),
+    ...(sqlDir ? { sqlDir } : {}),
+    ...(progress ? { progress } : {}),
+    ...(runOpts.log ? { log: runOpts.log } : {}),
+  });
+  return runPipeline(config, { ...runOpts, stages: [...(runOpts.stages ?? []), ...stages] });
+}
