@@ -4,7 +4,7 @@
  * file per delivered file. Nothing here guesses a type. A file that cannot be read is recorded
  * as rejected with its reason, and the run goes on.
  */
-import { copyFileSync, existsSync, readdirSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { extname, join, relative, sep } from 'node:path';
 import { literal, type Db } from '../src/db/duckdb.ts';
 import type { FileRejectionReason } from '../src/quality/reasons.ts';
@@ -70,12 +70,32 @@ export interface RawFile {
   rowsFile?: string;
 }
 
-interface Known {
-  status: string;
-  rows: number | null;
-  path: string;
-  reason: string | null;
-  layout: string | null;
+/** What the lake has already seen, loaded once per run (and kept up to date during it). */
+export class SeenFiles {
+  private readonly pairs = new Set<string>();
+  private readonly loaded = new Map<string, { path: string; rows: number; layout: string | null }>();
+
+  static async load(db: Db): Promise<SeenFiles> {
+    const s = new SeenFiles();
+    const rows = await db.all<{ path: string; sha256: string; status: string; rows: number | null; layout: string | null }>(
+      `SELECT path, sha256, status, rows, layout FROM raw.files ORDER BY discovered_at`,
+    );
+    for (const r of rows) s.add(r.path, r.sha256, r.status, r.rows ?? 0, r.layout);
+    return s;
+  }
+
+  add(path: string, sha256: string, status: string, rows: number, layout: string | null): void {
+    this.pairs.add(`${path}\u0000${sha256}`);
+    if (status === 'loaded' && !this.loaded.has(sha256)) this.loaded.set(sha256, { path, rows, layout });
+  }
+
+  seen(path: string, sha256: string): boolean {
+    return this.pairs.has(`${path}\u0000${sha256}`);
+  }
+
+  loadedAs(sha256: string): { path: string; rows: number; layout: string | null } | undefined {
+    return this.loaded.get(sha256);
+  }
 }
 
 /** Rename duplicated or empty header names so every column has a unique, non-empty name. */
@@ -99,20 +119,22 @@ function reject(base: Omit<RawFile, 'status' | 'rows' | 'raggedRows'>, reason: F
  * Process one delivered file: hash, compare with the catalog, archive, inhale.
  * Returns undefined when the lake has already seen this very file (same path, same bytes).
  */
-export async function ingestFile(work: WorkDb, lake: string, f: Delivered): Promise<RawFile | undefined> {
+export async function ingestFile(work: WorkDb, lake: string, f: Delivered, seen: SeenFiles): Promise<RawFile | undefined> {
+  const r = await ingestOne(work, lake, f, seen);
+  if (r) seen.add(r.path, r.sha256, r.status, r.rows, r.layout ?? null);
+  return r;
+}
+
+async function ingestOne(work: WorkDb, lake: string, f: Delivered, seen: SeenFiles): Promise<RawFile | undefined> {
   const { db } = work;
   const scan = await scanFile(f.abs);
-  const seenHere = await db.one(`SELECT 1 AS x FROM raw.files WHERE path = $1 AND sha256 = $2`, [f.path, scan.sha256]);
-  if (seenHere) return undefined;
+  if (seen.seen(f.path, scan.sha256)) return undefined;
   const base = { path: f.path, source: f.source, sha256: scan.sha256, deliveryDate: f.deliveryDate, bytes: scan.bytes, ...(scan.encoding ? { encoding: scan.encoding } : {}) };
 
   // Same bytes already loaded under another name: a duplicate delivery, recorded, not loaded again.
-  const known = await db.one<Known & Record<string, string | number | null>>(
-    `SELECT status, rows, path, reason, layout FROM raw.files WHERE sha256 = $1 AND status = 'loaded' ORDER BY discovered_at LIMIT 1`,
-    [scan.sha256],
-  );
+  const known = seen.loadedAs(scan.sha256);
   if (known) {
-    return { ...base, status: 'duplicate', reason: 'duplicate_file', duplicateOf: known.path, detail: `same bytes as ${known.path}`, rows: known.rows ?? 0, raggedRows: 0, ...(known.layout ? { layout: known.layout } : {}) };
+    return { ...base, status: 'duplicate', reason: 'duplicate_file', duplicateOf: known.path, detail: `same bytes as ${known.path}`, rows: known.rows, raggedRows: 0, ...(known.layout ? { layout: known.layout } : {}) };
   }
 
   archive(work, lake, f, scan.sha256);
@@ -154,7 +176,7 @@ export async function ingestFile(work: WorkDb, lake: string, f: Delivered): Prom
     const last = names[names.length - 1] as string;
     const select = names.map((n) => `"${n.replaceAll('"', '""')}"`).join(', ');
     const lastQ = `"${last.replaceAll('"', '""')}"`;
-    await db.run(
+    const copied = await db.one<{ Count: number }>(
       `COPY (
          SELECT ${select},
            ${p.file} AS _file_sha256, CAST(row_number() OVER () AS INTEGER) AS _row_number, ${p.source} AS _source,
@@ -165,7 +187,7 @@ export async function ingestFile(work: WorkDb, lake: string, f: Delivered): Prom
            strict_mode = false, parallel = false)
        ) TO ${literal(rowsFile)} (FORMAT parquet, COMPRESSION zstd)`,
     );
-    return finishInhale(db, { ...base, format, delimiter, layout: recognised.layout.id, recognised }, rowsFile);
+    return finishInhale({ ...base, format, delimiter, layout: recognised.layout.id, recognised }, rowsFile, copied?.Count ?? 0);
   }
 
   if (format === 'ndjson') {
@@ -183,7 +205,7 @@ export async function ingestFile(work: WorkDb, lake: string, f: Delivered): Prom
     }
     const p = prov(recognised);
     // One line per row, as text; lines that are not valid JSON are kept and quarantined later.
-    await db.run(
+    const copied = await db.one<{ Count: number }>(
       `COPY (
          SELECT ${literal(recognised.layout.resource)} AS _record_type, line AS json,
            ${p.file} AS _file_sha256, CAST(n AS INTEGER) AS _row_number, ${p.source} AS _source,
@@ -194,7 +216,7 @@ export async function ingestFile(work: WorkDb, lake: string, f: Delivered): Prom
          WHERE trim(line) <> ''
        ) TO ${literal(rowsFile)} (FORMAT parquet, COMPRESSION zstd)`,
     );
-    return finishInhale(db, { ...base, format, layout: recognised.layout.id, recognised }, rowsFile);
+    return finishInhale({ ...base, format, layout: recognised.layout.id, recognised }, rowsFile, copied?.Count ?? 0);
   }
 
   // XML interchange
@@ -208,7 +230,7 @@ export async function ingestFile(work: WorkDb, lake: string, f: Delivered): Prom
     return reject({ ...base, format }, 'unreadable', (err as Error).message);
   }
   const p = prov(recognised);
-  await db.run(
+  const copied = await db.one<{ Count: number }>(
     `COPY (
        SELECT json_extract_string(j, '$.t') AS _record_type, CAST(json_extract(j, '$.r') AS VARCHAR) AS json,
          ${p.file} AS _file_sha256, CAST(row_number() OVER () AS INTEGER) AS _row_number, ${p.source} AS _source,
@@ -216,21 +238,14 @@ export async function ingestFile(work: WorkDb, lake: string, f: Delivered): Prom
        FROM (SELECT json AS j FROM read_json_objects(${literal(nd)}, format = 'newline_delimited'))
      ) TO ${literal(rowsFile)} (FORMAT parquet, COMPRESSION zstd)`,
   );
-  return finishInhale(db, { ...base, format, layout: recognised.layout.id, recognised }, rowsFile);
+  return finishInhale({ ...base, format, layout: recognised.layout.id, recognised }, rowsFile, copied?.Count ?? 0);
 }
 
-async function finishInhale(db: Db, r: Omit<RawFile, 'status' | 'rows' | 'raggedRows'>, rowsFile: string): Promise<RawFile> {
-  const counts = await db.one<{ n: number; ragged: number }>(
-    `SELECT count(*)::INTEGER AS n, count(*) FILTER (WHERE _ragged)::INTEGER AS ragged FROM read_parquet(${literal(rowsFile)})`,
-  );
-  const n = counts?.n ?? 0;
+function finishInhale(r: Omit<RawFile, 'status' | 'rows' | 'raggedRows'>, rowsFile: string, n: number): RawFile {
   if (n === 0) {
     return reject(r, r.format === 'csv' ? 'header_only' : 'empty_file', r.format === 'csv' ? 'the file has a header line but no data rows' : 'the file has no records');
   }
-  if (r.format === 'csv' && n >= 3 && (counts?.ragged ?? 0) === n) {
-    return reject(r, 'unreadable', `every one of the ${n} rows has a different number of fields than the header: the delimiter or quoting is not what the header suggests`);
-  }
-  return { ...r, status: 'loaded', rows: n, raggedRows: counts?.ragged ?? 0, rowsFile };
+  return { ...r, status: 'loaded', rows: n, raggedRows: 0, rowsFile };
 }
 
 /** Copy the delivered bytes into the archive (staging until commit), once per content hash. */
@@ -241,16 +256,22 @@ function archive(work: WorkDb, lake: string, f: Delivered, sha256: string): void
   copyFileSync(f.abs, join(work.filesDir, name));
 }
 
-/** Record a file in raw.files. */
-export async function catalog(db: Db, runId: string, r: RawFile, tenant: string | null): Promise<void> {
-  await db.run(
-    `INSERT INTO raw.files VALUES ($sha, $path, $source, CAST($date AS DATE), $layout, $format, $encoding, $delimiter, $bytes,
-       $status, $reason, $detail, $dup, $rows, $ragged, $header, $colmap, $tenant, $run, now())`,
-    {
-      sha: r.sha256,
+export interface CatalogEntry {
+  file: RawFile;
+  tenant: string | null;
+  outcome?: { refined: number; quarantined: number; duplicate: number; skipped: number; ragged: number };
+}
+
+/** Record the run's files in raw.files, in one statement (the run's copy of the database is committed whole or not at all). */
+export async function catalog(db: Db, runId: string, entries: CatalogEntry[], tmpDir: string): Promise<void> {
+  if (entries.length === 0) return;
+  const path = join(tmpDir, `catalog-${runId}.ndjson`);
+  const lines = entries.map(({ file: r, tenant, outcome }) =>
+    JSON.stringify({
+      sha256: r.sha256,
       path: r.path,
       source: r.source,
-      date: r.deliveryDate,
+      delivery_date: r.deliveryDate,
       layout: r.layout ?? null,
       format: r.format ?? null,
       encoding: r.encoding ?? null,
@@ -259,14 +280,26 @@ export async function catalog(db: Db, runId: string, r: RawFile, tenant: string 
       status: r.status,
       reason: r.reason ?? null,
       detail: r.detail ?? null,
-      dup: r.duplicateOf ?? null,
+      duplicate_of: r.duplicateOf ?? null,
       rows: r.rows,
-      ragged: r.raggedRows,
-      header: null,
-      colmap: r.recognised ? JSON.stringify(r.recognised.columns) : null,
+      ragged_rows: outcome?.ragged ?? r.raggedRows,
+      column_map: r.recognised ? JSON.stringify(r.recognised.columns) : null,
       tenant,
-      run: runId,
-    },
+      refined: outcome?.refined ?? null,
+      quarantined: outcome?.quarantined ?? null,
+      duplicate_rows: r.status === 'duplicate' ? r.rows : (outcome?.duplicate ?? null),
+      skipped: outcome?.skipped ?? null,
+    }),
+  );
+  writeFileSync(path, `${lines.join('\n')}\n`);
+  await db.run(
+    `INSERT INTO raw.files BY NAME
+     SELECT *, ${literal(runId)} AS run_id, now()::TIMESTAMP AS discovered_at
+     FROM read_json(${literal(path)}, format = 'newline_delimited', columns = {
+       sha256: 'VARCHAR', path: 'VARCHAR', source: 'VARCHAR', delivery_date: 'DATE', layout: 'VARCHAR', format: 'VARCHAR',
+       encoding: 'VARCHAR', delimiter: 'VARCHAR', bytes: 'BIGINT', status: 'VARCHAR', reason: 'VARCHAR', detail: 'VARCHAR',
+       duplicate_of: 'VARCHAR', rows: 'INTEGER', ragged_rows: 'INTEGER', column_map: 'VARCHAR', tenant: 'VARCHAR',
+       refined: 'INTEGER', quarantined: 'INTEGER', duplicate_rows: 'INTEGER', skipped: 'INTEGER'})`,
   );
 }
 

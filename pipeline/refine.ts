@@ -16,18 +16,31 @@ import type { Expr, IdentityFeed, Layout, Mapping } from './sources/types.ts';
 /** Share of a vendor file's distinct candidate IDs that must match the roster for the column to be chosen. */
 export const ID_MATCH_THRESHOLD = 0.5;
 
-export interface RefineInput {
-  runId: string;
+/** One delivered file of a batch. */
+export interface BatchFile {
   sha256: string;
   path: string;
+  rowsFile: string;
+  /** Logical column → delivered header name (CSV) or JSON paths (NDJSON/XML), for this file. */
+  columns: Record<string, string[]>;
+}
+
+/**
+ * All loaded files of one layout and tenant in a run, in delivery order (later deliveries replace
+ * earlier rows with the same key). Refining them together keeps the number of statements per run
+ * proportional to the number of layouts, not of files.
+ */
+export interface RefineBatch {
+  runId: string;
   source: string;
   layout: Layout;
-  /** Logical column → delivered header name (CSV) or JSON paths (NDJSON/XML). */
-  columns: Record<string, string[]>;
-  rowsFile: string;
   tenant: string;
   piiKey: string;
+  files: BatchFile[];
 }
+
+/** Row ids of a batch: file index × 2^32 + row number. */
+const FILE_SHIFT = 4294967296;
 
 export interface IdDetection {
   path: string;
@@ -53,36 +66,40 @@ export interface FileOutcome {
 }
 
 const q = (name: string) => ident(name);
+const colName = (logical: string) => ident(`c_${logical}`);
 
-function exprOfColumn(layout: Layout, columns: Record<string, string[]>, logical: string, alias = 'r'): string {
+/** Extraction of a logical column from a raw row of one file (before the batch is normalized). */
+function exprOfColumn(layout: Layout, columns: Record<string, string[]>, logical: string): string {
   const hit = columns[logical];
   if (!hit || hit.length === 0) return 'CAST(NULL AS VARCHAR)';
-  if (layout.format === 'csv') return `edlake_clean(${alias}."${(hit[0] as string).replaceAll('"', '""')}")`;
-  const parts = hit.map((p) => `json_extract_string(${alias}.json, ${literal(p)})`);
+  if (layout.format === 'csv') return `edlake_clean(r."${(hit[0] as string).replaceAll('"', '""')}")`;
+  const parts = hit.map((p) => `json_extract_string(r.json, ${literal(p)})`);
   return `edlake_clean(${parts.length === 1 ? parts[0] : `coalesce(${parts.join(', ')})`})`;
 }
 
 interface Ctx {
   db: Db;
-  input: RefineInput;
+  batch: RefineBatch;
   /** Extra placeholders ({__name}, {__value} of unpivots). */
   extra: Record<string, string>;
-  /** The chosen student ID column (logical) when the layout detects it. */
-  studentColumn?: string | null;
+  /** Logical columns present in at least one file of the batch. */
+  present: Set<string>;
+  /** Vendor layouts: the logical student ID column chosen per file. */
+  studentColumnName?: Map<number, string>;
 }
 
-/** Turn a SQL template's `{col}` placeholders into column expressions. */
+/** Turn a SQL template's `{col}` placeholders into expressions over the normalized rows (alias r). */
 function template(ctx: Ctx, sql: string): string {
   return sql.replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
-    if (name === 'tenant') return literal(ctx.input.tenant);
+    if (name === 'tenant') return literal(ctx.batch.tenant);
     if (name === '_delivered_at') return 'r._delivered_at';
     if (name === '_row_number') return 'r._row_number';
     if (name === 'json') return 'r.json';
-    if (name === '_rows') return `read_parquet(${literal(ctx.input.rowsFile)})`;
+    if (name === '_rows') return '(SELECT * FROM tmp_rows WHERE __f = r.__f)';
     const x = ctx.extra[name];
     if (x !== undefined) return x;
-    if (!(name in ctx.input.layout.columns)) throw new Error(`source layout ${ctx.input.layout.id}: template names unknown column {${name}}`);
-    return exprOfColumn(ctx.input.layout, ctx.input.columns, name);
+    if (!(name in ctx.batch.layout.columns)) throw new Error(`source layout ${ctx.batch.layout.id}: template names unknown column {${name}}`);
+    return ctx.present.has(name) ? `r.${colName(name)}` : 'CAST(NULL AS VARCHAR)';
   });
 }
 
@@ -107,27 +124,41 @@ function sqlOf(ctx: Ctx, e: Expr): string {
   if ('sql' in e) return `(${template(ctx, e.sql)})`;
   if ('value' in e) return typeof e.value === 'string' ? literal(e.value) : String(e.value);
   if ('student' in e) {
-    const col = ctx.studentColumn === undefined ? e.student : ctx.studentColumn;
-    if (col === null) return 'CAST(NULL AS VARCHAR)';
-    const types = (ctx.input.layout.student?.idTypes ?? ['local']).map(literal).join(', ');
-    return `(SELECT min(k.person_key) FROM identity.person_ids k WHERE k.tenant = ${literal(ctx.input.tenant)} AND k.kind = 'student' AND k.id_type IN (${types}) AND k.id_value = lower(${template(ctx, `{${col}}`)}))`;
+    const types = (ctx.batch.layout.student?.idTypes ?? ['local']).map(literal).join(', ');
+    return `(SELECT min(k.person_key) FROM identity.person_ids k WHERE k.tenant = ${literal(ctx.batch.tenant)} AND k.kind = 'student' AND k.id_type IN (${types}) AND k.id_value = lower(${studentIdSql(ctx, e.student)}))`;
   }
   if ('person' in e) return `(SELECT t.person_key FROM tmp_person_keys t WHERE t.id_value = lower(${template(ctx, `{${e.person}}`)}))`;
   if ('sectionOf' in e) {
-    return `(SELECT min(s.section_key) FROM refined.sections s WHERE s.tenant = ${literal(ctx.input.tenant)} AND lower(s.section_identifier) = lower(${template(ctx, `{${e.sectionOf}}`)}))`;
+    return `(SELECT min(s.section_key) FROM refined.sections s WHERE s.tenant = ${literal(ctx.batch.tenant)} AND lower(s.section_identifier) = lower(${template(ctx, `{${e.sectionOf}}`)}))`;
   }
   // key
   const parts = e.key.map((p) => `CAST(${sqlOf(ctx, p)} AS VARCHAR)`);
-  return `CASE WHEN ${parts.map((p) => `${p} IS NULL`).join(' OR ')} THEN NULL ELSE edlake_key(${literal(ctx.input.tenant)}, [${parts.join(', ')}]) END`;
+  return `CASE WHEN ${parts.map((p) => `${p} IS NULL`).join(' OR ')} THEN NULL ELSE edlake_key(${literal(ctx.batch.tenant)}, [${parts.join(', ')}]) END`;
+}
+
+/** The student ID of a row: the detected column of its file for vendor layouts, else the declared column. */
+function studentIdSql(ctx: Ctx, declared: string): string {
+  return ctx.batch.layout.student ? 'r.__student_id' : template(ctx, `{${declared}}`);
 }
 
 /** Header name (as delivered) of a logical column, for quarantine records. */
 function deliveredName(ctx: Ctx, logical: string | undefined, fallback: string): string {
   if (!logical) return fallback;
-  const hit = ctx.input.columns[logical];
-  if (!hit || hit.length === 0) return logical;
-  if (ctx.input.layout.format === 'csv') return hit[0] as string;
+  if (ctx.batch.layout.format !== 'csv') return logical;
+  // the header name as delivered in the batch's first file that has the column
+  for (const f of ctx.batch.files) {
+    const hit = f.columns[logical];
+    if (hit && hit.length > 0) return hit[0] as string;
+  }
   return logical;
+}
+
+/** SQL giving a logical column's delivered name per row (header spellings can differ between files). */
+function deliveredNameSql(ctx: Ctx, logical: string | undefined, fallback: string): string {
+  if (!logical || ctx.batch.layout.format !== 'csv') return literal(logical ?? fallback);
+  const names = ctx.batch.files.map((f) => f.columns[logical]?.[0] ?? logical);
+  if (new Set(names).size <= 1) return literal(names[0] ?? logical);
+  return `CASE r.__f ${names.map((n, i) => `WHEN ${i} THEN ${literal(n)}`).join(' ')} END`;
 }
 
 function typedExpr(c: ColumnContract, v: string): string {
@@ -164,97 +195,146 @@ function recordTypeCond(m: { recordType?: string }): string {
   return m.recordType ? `r._record_type = ${literal(m.recordType)}` : 'true';
 }
 
-/** Student ID detection: try each candidate column against the roster's IDs; choose the best. */
-async function detectStudentColumn(ctx: Ctx): Promise<IdDetection> {
-  const { db, input } = ctx;
-  const spec = input.layout.student!;
-  const types = spec.idTypes.map(literal).join(', ');
-  const candidates: IdDetection['candidates'] = [];
-  let best: { col: string; rate: number; by: Record<string, number> } | undefined;
-  for (const col of spec.candidates) {
-    if (!input.columns[col]) continue;
-    const v = template(ctx, `{${col}}`);
-    const rows = await db.all<{ id_type: string | null; n: number }>(
-      `WITH vals AS (SELECT DISTINCT lower(${v}) AS v FROM read_parquet(${literal(input.rowsFile)}) r WHERE NOT r._ragged AND ${v} IS NOT NULL),
-            hits AS (SELECT vals.v, min(k.id_type) AS id_type FROM vals LEFT JOIN identity.person_ids k
-                      ON k.tenant = ${literal(input.tenant)} AND k.kind = 'student' AND k.id_type IN (${types}) AND k.id_value = vals.v GROUP BY vals.v)
-       SELECT id_type, count(*)::INTEGER AS n FROM hits GROUP BY id_type`,
-    );
-    const total = rows.reduce((s, r) => s + r.n, 0);
-    const by: Record<string, number> = {};
-    for (const r of rows) if (r.id_type !== null) by[r.id_type] = r.n;
-    const matched = total - (rows.find((r) => r.id_type === null)?.n ?? 0);
-    const rate = total === 0 ? 0 : matched / total;
-    candidates.push({ column: deliveredName(ctx, col, col), distinctValues: total, matchRate: rate });
-    if (rate >= ID_MATCH_THRESHOLD && (!best || rate > best.rate)) best = { col, rate, by };
+/**
+ * Normalize the batch: one temp table `tmp_rows` with every file's rows, logical columns as
+ * `c_<name>` (trimmed, empty as NULL), provenance, and the row id `__row`.
+ */
+async function normalizeRows(ctx: Ctx): Promise<void> {
+  const { db, batch } = ctx;
+  const json = batch.layout.format !== 'csv';
+  const logicals = Object.keys(batch.layout.columns).filter((l) => batch.files.some((f) => (f.columns[l]?.length ?? 0) > 0));
+  ctx.present = new Set(logicals);
+  // Files with the same column map are read in one scan; the file index comes from the file's hash.
+  await db.run(`CREATE OR REPLACE TEMP TABLE tmp_files AS SELECT * FROM (VALUES ${batch.files.map((f, i) => `(${i}, ${literal(f.sha256)}, ${literal(f.path)})`).join(', ')}) t(__f, sha256, path)`);
+  const groups = new Map<string, { columns: Record<string, string[]>; files: BatchFile[] }>();
+  for (const f of batch.files) {
+    const k = JSON.stringify(logicals.map((l) => f.columns[l] ?? null));
+    const g = groups.get(k) ?? { columns: f.columns, files: [] };
+    g.files.push(f);
+    groups.set(k, g);
   }
-  ctx.studentColumn = best ? best.col : null;
-  return {
-    path: input.path,
-    source: input.source,
-    layout: input.layout.id,
-    column: best ? deliveredName(ctx, best.col, best.col) : null,
-    matchRate: best?.rate ?? Math.max(0, ...candidates.map((c) => c.matchRate)),
-    matchedBy: best?.by ?? {},
-    candidates,
-  };
+  const selects = [...groups.values()].map((g) => {
+    const cols = logicals.map((l) => `${exprOfColumn(batch.layout, g.columns, l)} AS ${colName(l)}`);
+    return `SELECT tf.__f, CAST(tf.__f AS BIGINT) * ${FILE_SHIFT} + r._row_number AS __row, r._row_number, r._ragged, r._delivered_at,
+              r._file_sha256, r._source, ${json ? 'r._record_type, r.json' : `CAST(NULL AS VARCHAR) AS _record_type, CAST(NULL AS VARCHAR) AS json`},
+              CAST(NULL AS VARCHAR) AS __student_id ${cols.length > 0 ? `, ${cols.join(', ')}` : ''}
+            FROM read_parquet([${g.files.map((f) => literal(f.rowsFile)).join(', ')}], union_by_name = true) r JOIN tmp_files tf ON tf.sha256 = r._file_sha256`;
+  });
+  await db.run(`CREATE OR REPLACE TEMP TABLE tmp_rows AS ${selects.join(' UNION ALL ')}`);
+}
+
+/**
+ * Student ID detection, per file: try each candidate column against the roster's IDs (every ID type
+ * the layout allows: a column may mix local IDs and SSIDs); choose the best match rate above the
+ * threshold. Sets `tmp_rows.__student_id` from each file's chosen column.
+ */
+async function detectStudentColumns(ctx: Ctx): Promise<Map<number, IdDetection>> {
+  const { db, batch } = ctx;
+  const spec = batch.layout.student!;
+  const types = spec.idTypes.map(literal).join(', ');
+  const perFile = new Map<number, { cands: IdDetection['candidates']; best?: { col: string; rate: number; by: Record<string, number> } }>();
+  batch.files.forEach((_, i) => perFile.set(i, { cands: [] }));
+  for (const col of spec.candidates) {
+    if (!ctx.present.has(col)) continue;
+    const rows = await db.all<{ f: number; id_type: string | null; n: number }>(
+      `WITH vals AS (SELECT DISTINCT __f, lower(${colName(col)}) AS v FROM tmp_rows WHERE NOT _ragged AND ${colName(col)} IS NOT NULL),
+            hits AS (SELECT vals.__f, vals.v, min(k.id_type) AS id_type FROM vals LEFT JOIN identity.person_ids k
+                      ON k.tenant = ${literal(batch.tenant)} AND k.kind = 'student' AND k.id_type IN (${types}) AND k.id_value = vals.v GROUP BY vals.__f, vals.v)
+       SELECT __f AS f, id_type, count(*)::INTEGER AS n FROM hits GROUP BY __f, id_type`,
+    );
+    const byFile = new Map<number, Array<{ id_type: string | null; n: number }>>();
+    for (const r of rows) {
+      const l = byFile.get(r.f) ?? [];
+      l.push(r);
+      byFile.set(r.f, l);
+    }
+    for (const [f, list] of byFile) {
+      const total = list.reduce((s, r) => s + r.n, 0);
+      const by: Record<string, number> = {};
+      for (const r of list) if (r.id_type !== null) by[r.id_type] = r.n;
+      const matched = total - (list.find((r) => r.id_type === null)?.n ?? 0);
+      const rate = total === 0 ? 0 : matched / total;
+      const pf = perFile.get(f)!;
+      pf.cands.push({ column: batch.files[f]!.columns[col]?.[0] ?? col, distinctValues: total, matchRate: rate });
+      if (rate >= ID_MATCH_THRESHOLD && (!pf.best || rate > pf.best.rate)) pf.best = { col, rate, by };
+    }
+  }
+  const out = new Map<number, IdDetection>();
+  const cases: string[] = [];
+  for (const [i, pf] of perFile) {
+    const f = batch.files[i]!;
+    out.set(i, {
+      path: f.path,
+      source: batch.source,
+      layout: batch.layout.id,
+      column: pf.best ? (f.columns[pf.best.col]?.[0] ?? pf.best.col) : null,
+      matchRate: pf.best?.rate ?? Math.max(0, ...pf.cands.map((c) => c.matchRate)),
+      matchedBy: pf.best?.by ?? {},
+      candidates: pf.cands,
+    });
+    if (pf.best) cases.push(`WHEN ${i} THEN ${colName(pf.best.col)}`);
+  }
+  // Files with no column above the threshold: their rows name no roster student; the first
+  // candidate present is kept as the delivered ID (quarantined as unknown_student).
+  const fallback = spec.candidates.find((c) => ctx.present.has(c));
+  await db.run(`UPDATE tmp_rows SET __student_id = CASE __f ${cases.join(' ')} ELSE ${fallback ? colName(fallback) : 'NULL'} END`);
+  ctx.studentColumnName = new Map([...perFile].map(([i, pf]) => [i, pf.best?.col ?? fallback ?? spec.candidates[0]!]));
+  return out;
 }
 
 /** Person keys (HMAC) for the distinct IDs of the columns named by {person} expressions and identity feeds. */
 async function preparePersonKeys(ctx: Ctx): Promise<void> {
-  const { db, input } = ctx;
+  const { db, batch } = ctx;
   const cols = new Set<string>();
   const visit = (e: Expr) => {
     if (typeof e === 'object' && 'person' in e) cols.add(e.person);
     if (typeof e === 'object' && 'key' in e) e.key.forEach(visit);
   };
-  for (const m of input.layout.mappings) Object.values(m.fields).forEach(visit);
-  for (const f of input.layout.identity ?? []) cols.add(f.id);
+  for (const m of batch.layout.mappings) Object.values(m.fields).forEach(visit);
+  for (const f of batch.layout.identity ?? []) cols.add(f.id);
   await db.run(`CREATE OR REPLACE TEMP TABLE tmp_person_keys (id_value VARCHAR PRIMARY KEY, person_key VARCHAR)`);
-  if (cols.size === 0) return;
-  const unions = [...cols]
-    .filter((c) => input.columns[c])
-    .map((c) => `SELECT lower(${template(ctx, `{${c}}`)}) AS v FROM read_parquet(${literal(input.rowsFile)}) r`);
+  const unions = [...cols].filter((c) => ctx.present.has(c)).map((c) => `SELECT lower(${colName(c)}) AS v FROM tmp_rows`);
   if (unions.length === 0) return;
   const ids = await db.all<{ v: string }>(`SELECT DISTINCT v FROM (${unions.join(' UNION ALL ')}) WHERE v IS NOT NULL`);
   if (ids.length === 0) return;
   const appender = await db.connection.createAppender('tmp_person_keys', 'main', 'temp');
   for (const { v } of ids) {
     appender.appendVarchar(v);
-    appender.appendVarchar(personKey(input.piiKey, input.tenant, v));
+    appender.appendVarchar(personKey(batch.piiKey, batch.tenant, v));
     appender.endRow();
   }
   appender.closeSync();
 }
 
-interface Fail {
-  sql: string;
-}
-
 /**
- * Refine one loaded file. Runs inside the run's working database; all statements are set-based.
+ * Refine one batch (all files of a layout and tenant). Every statement is set-based.
+ * Returns the outcome per file index.
  */
-export async function refineFile(db: Db, input: RefineInput): Promise<FileOutcome> {
-  const ctx: Ctx = { db, input, extra: {} };
-  const { layout } = input;
-  const rows = `read_parquet(${literal(input.rowsFile)})`;
-  const outcome: FileOutcome = { refined: 0, quarantined: 0, duplicate: 0, skipped: 0, skippedReasons: {}, quarantineByRule: {}, entities: {} };
+export async function refineBatch(db: Db, batch: RefineBatch): Promise<Map<number, FileOutcome>> {
+  const ctx: Ctx = { db, batch, extra: {}, present: new Set() };
+  const { layout } = batch;
+  const outcomes = new Map<number, FileOutcome>();
+  batch.files.forEach((_, i) => outcomes.set(i, { refined: 0, quarantined: 0, duplicate: 0, skipped: 0, skippedReasons: {}, quarantineByRule: {}, entities: {} }));
+  const entities: Record<string, { inserted: number; updated: number }> = {};
 
-  if (layout.student) outcome.idDetection = await detectStudentColumn(ctx);
+  await normalizeRows(ctx);
+  if (layout.student) {
+    const det = await detectStudentColumns(ctx);
+    for (const [i, d] of det) outcomes.get(i)!.idDetection = d;
+  }
   await preparePersonKeys(ctx);
 
-  // Roster-defining identity feeds register their IDs first, so that the file's own mappings find them.
+  // Roster-defining identity feeds register their IDs first, so that the batch's own mappings find them.
   for (const feed of layout.identity ?? []) {
-    if (!feed.defines || !mappingApplies(layout, feed)) continue;
-    await registerIds(ctx, feed);
+    if (feed.defines && mappingApplies(layout, feed)) await registerIds(ctx, feed);
   }
 
-  await db.run(`CREATE OR REPLACE TEMP TABLE tmp_fails (row_number INTEGER, entity VARCHAR, field VARCHAR, rule VARCHAR, value VARCHAR)`);
-  await db.run(`CREATE OR REPLACE TEMP TABLE tmp_staged (row_number INTEGER, mapping INTEGER, derived BOOLEAN, duplicate BOOLEAN)`);
+  await db.run(`CREATE OR REPLACE TEMP TABLE tmp_fails (row_id BIGINT, entity VARCHAR, field VARCHAR, rule VARCHAR, value VARCHAR)`);
+  await db.run(`CREATE OR REPLACE TEMP TABLE tmp_staged (row_id BIGINT, mapping INTEGER, derived BOOLEAN, duplicate BOOLEAN)`);
 
   // Ragged rows (CSV) and lines that are not JSON (NDJSON): the row cannot be trusted at all.
   await db.run(
-    `INSERT INTO tmp_fails SELECT _row_number, NULL, ${layout.format === 'ndjson' ? "'(line)'" : 'NULL'}, ${layout.format === 'ndjson' ? "'invalid_value'" : "'ragged_row'"}, NULL FROM ${rows} WHERE _ragged`,
+    `INSERT INTO tmp_fails SELECT __row, NULL, ${layout.format === 'ndjson' ? "'(line)'" : 'NULL'}, ${layout.format === 'ndjson' ? "'invalid_value'" : "'ragged_row'"}, NULL FROM tmp_rows WHERE _ragged`,
   );
 
   const stagedTables: Array<{ index: number; mapping: Mapping; contract: EntityContract; table: string }> = [];
@@ -263,70 +343,74 @@ export async function refineFile(db: Db, input: RefineInput): Promise<FileOutcom
     if (!mappingApplies(layout, m)) continue;
     const contract = contractOf(m.entity);
     const table = `tmp_m${i}`;
-    await stageMapping(ctx, m, contract, table, i, stagedTables);
+    await stageMapping(ctx, m, contract, table, stagedTables);
     stagedTables.push({ index: i, mapping: m, contract, table });
-    if (m.derived) {
-      // Derived records (e.g. the assessment of a score row) are inserted at once, so that the
-      // rows that depend on them are checked against them.
-      await upsert(ctx, contract, table, i, true, outcome);
-    }
+    // Derived records (e.g. the assessment of a score row) are inserted at once, so that the rows
+    // that depend on them are checked against them.
+    if (m.derived) await upsert(ctx, m, contract, table, i, entities);
   }
   for (const feed of layout.identity ?? []) {
-    if (!mappingApplies(layout, feed)) continue;
-    await checkIdentityFeed(ctx, feed);
+    if (mappingApplies(layout, feed)) await checkIdentityFeed(ctx, feed);
   }
   for (const s of stagedTables) {
-    if (!s.mapping.derived) await upsert(ctx, s.contract, s.table, s.index, false, outcome);
+    if (!s.mapping.derived) await upsert(ctx, s.mapping, s.contract, s.table, s.index, entities);
   }
   for (const feed of layout.identity ?? []) {
-    if (!mappingApplies(layout, feed)) continue;
-    await writeIdentity(ctx, feed);
+    if (mappingApplies(layout, feed)) await writeIdentity(ctx, feed);
   }
+  if (layout.aux) await writeAux(ctx, layout.aux);
 
   // Quarantine: one row per failure, with file, row, field as delivered, rule and value.
   await db.run(
     `INSERT INTO quarantine.rows
-     SELECT $run, $sha, $path, f.row_number, $source, $layout, f.entity, f.field, f.rule, f.value, r.reason
-     FROM tmp_fails f LEFT JOIN (SELECT unnest(map_keys(m)) AS rule, unnest(map_values(m)) AS reason FROM (SELECT MAP {${Object.entries(ROW_QUARANTINE_REASONS)
+     SELECT $run, tf.sha256, tf.path, CAST(f.row_id % ${FILE_SHIFT} AS INTEGER), $source, $layout, f.entity, f.field, f.rule, f.value, r.reason
+     FROM tmp_fails f JOIN tmp_files tf ON tf.__f = CAST(f.row_id // ${FILE_SHIFT} AS INTEGER)
+     LEFT JOIN (SELECT unnest(map_keys(m)) AS rule, unnest(map_values(m)) AS reason FROM (SELECT MAP {${Object.entries(ROW_QUARANTINE_REASONS)
        .map(([k, v]) => `${literal(k)}: ${literal(v)}`)
        .join(', ')}} AS m)) r ON r.rule = f.rule`,
-    { run: input.runId, sha: input.sha256, path: input.path, source: input.source, layout: layout.id },
+    { run: batch.runId, source: batch.source, layout: layout.id },
   );
 
   // Outcome per delivered row.
-  const skipCase = skipReasonSql(layout);
-  const counts = await db.all<{ outcome: string; reason: string | null; n: number }>(
-    `WITH failed AS (SELECT DISTINCT row_number FROM tmp_fails),
-          primary_stage AS (
-            SELECT row_number, arg_min(duplicate, mapping) AS duplicate FROM tmp_staged WHERE NOT derived GROUP BY row_number),
-          any_stage AS (SELECT DISTINCT row_number FROM tmp_staged)
-     SELECT CASE WHEN f.row_number IS NOT NULL THEN 'quarantined'
-                 WHEN p.row_number IS NOT NULL AND p.duplicate THEN 'duplicate'
-                 WHEN p.row_number IS NOT NULL THEN 'refined'
-                 WHEN a.row_number IS NOT NULL THEN 'duplicate'
+  const counts = await db.all<{ f: number; outcome: string; reason: string | null; n: number }>(
+    `WITH failed AS (SELECT DISTINCT row_id FROM tmp_fails),
+          primary_stage AS (SELECT row_id, arg_min(duplicate, mapping) AS duplicate FROM tmp_staged WHERE NOT derived GROUP BY row_id),
+          any_stage AS (SELECT row_id, bool_and(duplicate) AS duplicate FROM tmp_staged GROUP BY row_id)
+     SELECT r.__f AS f,
+            CASE WHEN f.row_id IS NOT NULL THEN 'quarantined'
+                 WHEN p.row_id IS NOT NULL AND p.duplicate THEN 'duplicate'
+                 WHEN p.row_id IS NOT NULL THEN 'refined'
+                 WHEN a.row_id IS NOT NULL AND a.duplicate THEN 'duplicate'
+                 WHEN a.row_id IS NOT NULL THEN 'refined'
                  ELSE 'skipped' END AS outcome,
-            CASE WHEN f.row_number IS NULL AND a.row_number IS NULL THEN ${skipCase} END AS reason,
+            CASE WHEN f.row_id IS NULL AND a.row_id IS NULL THEN ${skipReasonSql(layout)} END AS reason,
             count(*)::INTEGER AS n
-     FROM ${rows} r
-       LEFT JOIN failed f ON f.row_number = r._row_number
-       LEFT JOIN primary_stage p ON p.row_number = r._row_number
-       LEFT JOIN any_stage a ON a.row_number = r._row_number
+     FROM tmp_rows r
+       LEFT JOIN failed f ON f.row_id = r.__row
+       LEFT JOIN primary_stage p ON p.row_id = r.__row
+       LEFT JOIN any_stage a ON a.row_id = r.__row
      GROUP BY ALL`,
   );
   for (const c of counts) {
-    if (c.outcome === 'quarantined') outcome.quarantined += c.n;
-    else if (c.outcome === 'duplicate') outcome.duplicate += c.n;
-    else if (c.outcome === 'refined') outcome.refined += c.n;
+    const o = outcomes.get(c.f)!;
+    if (c.outcome === 'quarantined') o.quarantined += c.n;
+    else if (c.outcome === 'duplicate') o.duplicate += c.n;
+    else if (c.outcome === 'refined') o.refined += c.n;
     else {
-      outcome.skipped += c.n;
+      o.skipped += c.n;
       const why = c.reason ?? 'no mapping applies to this row';
-      outcome.skippedReasons[why] = (outcome.skippedReasons[why] ?? 0) + c.n;
+      o.skippedReasons[why] = (o.skippedReasons[why] ?? 0) + c.n;
     }
   }
-  const rules = await db.all<{ rule: string; n: number }>(`SELECT rule, count(DISTINCT row_number)::INTEGER AS n FROM tmp_fails GROUP BY rule`);
-  for (const r of rules) outcome.quarantineByRule[r.rule as RowQuarantineReason] = r.n;
+  const rules = await db.all<{ f: number; rule: string; n: number }>(
+    `SELECT CAST(row_id // ${FILE_SHIFT} AS INTEGER) AS f, rule, count(DISTINCT row_id)::INTEGER AS n FROM tmp_fails GROUP BY ALL`,
+  );
+  for (const r of rules) outcomes.get(r.f)!.quarantineByRule[r.rule as RowQuarantineReason] = r.n;
+  // entity counts are per batch: reported on its first file
+  outcomes.get(0)!.entities = entities;
   for (const s of stagedTables) await db.run(`DROP TABLE IF EXISTS ${s.table}`);
-  return outcome;
+  await db.run(`DROP TABLE IF EXISTS tmp_rows`);
+  return outcomes;
 }
 
 function skipReasonSql(layout: Layout): string {
@@ -340,7 +424,7 @@ function skipReasonSql(layout: Layout): string {
 }
 
 /**
- * Stage one mapping: the mapped fields as text (lists stay lists), with the row number; then every
+ * Stage one mapping: the mapped fields as text (lists stay lists), with the row id; then every
  * contract rule as one set-based query adding to tmp_fails; then the typed table `<table>`.
  */
 async function stageMapping(
@@ -348,30 +432,31 @@ async function stageMapping(
   m: Mapping,
   contract: EntityContract,
   table: string,
-  index: number,
   earlier: ReadonlyArray<{ mapping: Mapping; contract: EntityContract; table: string }>,
 ): Promise<void> {
-  const { db, input } = ctx;
+  const { db, batch } = ctx;
   const cols = [...contract.columns];
   const byName = new Map(cols.map((c) => [c.name, c]));
   for (const f of Object.keys(m.fields)) {
-    if (!byName.has(f)) throw new Error(`source layout ${input.layout.id}: mapping to ${contract.entity} names ${f}, which its contract does not have`);
+    if (!byName.has(f)) throw new Error(`source layout ${batch.layout.id}: mapping to ${contract.entity} names ${f}, which its contract does not have`);
   }
-  // Unpivot: one staged record per listed column present in the file.
-  let from = `read_parquet(${literal(input.rowsFile)}) r`;
+  // Unpivot: one staged record per listed column present in the batch.
+  let from = `tmp_rows r`;
   ctx.extra = {};
+  let unpivoted = false;
   if (m.unpivot) {
-    const present = m.unpivot.columns.filter((c) => input.columns[c]);
-    if (present.length === 0) from += ` CROSS JOIN (SELECT CAST(NULL AS VARCHAR) AS __name, CAST(NULL AS VARCHAR) AS __header WHERE false) u`;
+    const present = m.unpivot.columns.filter((c) => ctx.present.has(c));
+    if (present.length === 0) from += ` CROSS JOIN (SELECT CAST(NULL AS VARCHAR) AS __name WHERE false) u`;
     else {
-      from += ` CROSS JOIN (VALUES ${present.map((c) => `(${literal(c)}, ${literal(deliveredName(ctx, c, c))})`).join(', ')}) u(__name, __header)`;
+      from += ` CROSS JOIN (VALUES ${present.map((c) => `(${literal(c)})`).join(', ')}) u(__name)`;
       ctx.extra['__name'] = 'u.__name';
-      ctx.extra['__value'] = `(CASE u.__name ${present.map((c) => `WHEN ${literal(c)} THEN ${template({ ...ctx, extra: {} }, `{${c}}`)}`).join(' ')} END)`;
+      ctx.extra['__value'] = `(CASE u.__name ${present.map((c) => `WHEN ${literal(c)} THEN r.${colName(c)}`).join(' ')} END)`;
+      unpivoted = true;
     }
   }
   const where = [`NOT r._ragged`, recordTypeCond(m), m.where ? `(${template(ctx, m.where)})` : 'true'].join(' AND ');
-  const select: string[] = [`r._row_number AS __row`, `r._file_sha256 AS __sha`, `r._source AS __source`, m.unpivot && ctx.extra['__name'] ? `u.__header AS __name` : `CAST(NULL AS VARCHAR) AS __name`];
-  const studentFields: Array<{ field: string; raw: string; col: string | null }> = [];
+  const select: string[] = [`r.__row`, `r.__f`, `r._file_sha256 AS __sha`, `r._source AS __source`, unpivoted ? `u.__name AS __item` : `CAST(NULL AS VARCHAR) AS __item`];
+  const studentFields: Array<{ field: string; raw: string; declared: string }> = [];
   const rawOf = new Map<string, string>();
   for (const c of cols) {
     const e = m.fields[c.name];
@@ -381,63 +466,63 @@ async function stageMapping(
     if (typeof e === 'object' && ('person' in e || 'sectionOf' in e || 'key' in e)) {
       // the delivered value behind a computed key, for quarantine records
       const src = firstColumn(e);
-      select.push(`${src && src in input.layout.columns ? template(ctx, `{${src}}`) : 'CAST(NULL AS VARCHAR)'} AS ${q(`__raw_${c.name}`)}`);
+      select.push(`${src && src in batch.layout.columns ? template(ctx, `{${src}}`) : 'CAST(NULL AS VARCHAR)'} AS ${q(`__raw_${c.name}`)}`);
       rawOf.set(c.name, `s.${q(`__raw_${c.name}`)}`);
     }
     if (typeof e === 'object' && 'student' in e) {
-      const col = ctx.studentColumn === undefined ? e.student : ctx.studentColumn;
-      const rawCol = col ?? input.layout.student?.candidates.find((x) => input.columns[x]) ?? e.student;
-      select.push(`${template(ctx, `{${rawCol}}`)} AS ${q(`__raw_${c.name}`)}`);
-      studentFields.push({ field: c.name, raw: `__raw_${c.name}`, col: rawCol });
+      select.push(`${studentIdSql(ctx, e.student)} AS ${q(`__raw_${c.name}`)}`);
+      studentFields.push({ field: c.name, raw: `__raw_${c.name}`, declared: e.student });
     }
   }
   const stg = `${table}_text`;
   await db.run(`CREATE OR REPLACE TEMP TABLE ${stg} AS SELECT ${select.join(', ')} FROM ${from} WHERE ${where}`);
   const ent = literal(contract.entity);
-  // The field as delivered: a header name, or for unpivoted items the item's column (per row).
-  const fieldSql = (field: string): string => (field === '__value' || field === '__name' ? 's.__name' : literal(field));
-  const fail = async (field: string, rule: RowQuarantineReason, valueSql: string, cond: string) => {
-    await db.run(`INSERT INTO tmp_fails SELECT __row, ${ent}, ${fieldSql(field)}, ${literal(rule)}, CAST(${valueSql} AS VARCHAR) FROM ${stg} s WHERE ${cond}`);
+  // The field as delivered: the header name (per file), or for unpivoted items the item's column.
+  const fail = async (fieldSql: string, rule: RowQuarantineReason, valueSql: string, cond: string) => {
+    await db.run(`INSERT INTO tmp_fails SELECT s.__row, ${ent}, ${fieldSql.replaceAll('r.__f', 's.__f')}, ${literal(rule)}, CAST(${valueSql} AS VARCHAR) FROM ${stg} s WHERE ${cond}`);
   };
-  const fieldName = (c: ColumnContract) => deliveredName(ctx, firstColumn(m.fields[c.name] as Expr), c.name);
+  const fieldOf = (c: ColumnContract): string => {
+    const e = m.fields[c.name] as Expr;
+    const src = firstColumn(e);
+    if (src === '__value' || src === '__name') return deliveredItemSql(ctx, m);
+    return deliveredNameSql(ctx, src, c.name);
+  };
 
   // unknown_student: the row names a student the roster does not have.
   for (const sf of studentFields) {
-    const name = deliveredName(ctx, sf.col ?? undefined, sf.field);
-    await fail(name, 'unknown_student', `s.${q(sf.raw)}`, `s.${q(sf.field)} IS NULL AND s.${q(sf.raw)} IS NOT NULL`);
+    const nameSql = batch.layout.student ? studentColumnNameSql(ctx) : deliveredNameSql(ctx, sf.declared, sf.field);
+    await fail(nameSql, 'unknown_student', `s.${q(sf.raw)}`, `s.${q(sf.field)} IS NULL AND s.${q(sf.raw)} IS NOT NULL`);
   }
   const mapped = cols.filter((c) => m.fields[c.name] !== undefined);
-  // A section named by its SIS identifier that no refined section has.
+  // A section named by its SIS identifier that no refined section has (when the section is required).
   for (const c of mapped) {
     const e = m.fields[c.name] as Expr;
     const raw = rawOf.get(c.name);
     if (raw && typeof e === 'object' && 'sectionOf' in e && c.required) {
-      await fail(deliveredName(ctx, e.sectionOf, c.name), 'unknown_reference', raw, `s.${q(c.name)} IS NULL AND ${raw} IS NOT NULL`);
+      await fail(deliveredNameSql(ctx, e.sectionOf, c.name), 'unknown_reference', raw, `s.${q(c.name)} IS NULL AND ${raw} IS NOT NULL`);
     }
   }
   for (const c of cols) {
-    const mappedHere = m.fields[c.name] !== undefined;
+    if (!c.required) continue;
+    if (m.fields[c.name] === undefined) throw new Error(`source layout ${batch.layout.id}: mapping to ${contract.entity} leaves required column ${c.name} unmapped`);
     const col = `s.${q(c.name)}`;
-    if (c.required) {
-      if (!mappedHere) throw new Error(`source layout ${input.layout.id}: mapping to ${contract.entity} leaves required column ${c.name} unmapped`);
-      const isList = c.type === 'VARCHAR[]';
-      const sf = studentFields.find((x) => x.field === c.name);
-      const raw = rawOf.get(c.name);
-      const e = m.fields[c.name] as Expr;
-      const cond = sf
-        ? `${col} IS NULL AND s.${q(sf.raw)} IS NULL`
-        : isList
-          ? `(${col} IS NULL OR len(${col}) = 0)`
-          : raw && typeof e === 'object' && 'sectionOf' in e
-            ? `${col} IS NULL AND ${raw} IS NULL`
-            : `${col} IS NULL`;
-      await fail(fieldName(c), 'missing_required', 'NULL', cond);
-    }
+    const sf = studentFields.find((x) => x.field === c.name);
+    const raw = rawOf.get(c.name);
+    const e = m.fields[c.name] as Expr;
+    const cond = sf
+      ? `${col} IS NULL AND s.${q(sf.raw)} IS NULL`
+      : c.type === 'VARCHAR[]'
+        ? `(${col} IS NULL OR len(${col}) = 0)`
+        : raw && typeof e === 'object' && 'sectionOf' in e
+          ? `${col} IS NULL AND ${raw} IS NULL`
+          : `${col} IS NULL`;
+    await fail(sf && batch.layout.student ? studentColumnNameSql(ctx) : fieldOf(c), 'missing_required', 'NULL', cond);
   }
   for (const c of mapped) {
     const col = `s.${q(c.name)}`;
     const typed = typedExpr(c, col);
-    const name = fieldName(c);
+    const name = fieldOf(c);
+    const isStudent = studentFields.some((x) => x.field === c.name);
     if (c.type !== 'VARCHAR' && c.type !== 'VARCHAR[]') {
       await fail(name, c.type === 'DATE' || c.type === 'TIMESTAMP' ? 'invalid_date' : 'invalid_value', col, `${col} IS NOT NULL AND ${typed} IS NULL`);
     }
@@ -447,17 +532,16 @@ async function stageMapping(
     }
     if (c.min !== undefined) await fail(name, 'out_of_range', col, `${typed} IS NOT NULL AND ${typed} < ${boundLiteral(c, c.min)}`);
     if (c.max !== undefined) await fail(name, 'out_of_range', col, `${typed} IS NOT NULL AND ${typed} > ${boundLiteral(c, c.max)}`);
-    if (c.pattern && c.type === 'VARCHAR' && !studentFields.some((x) => x.field === c.name)) {
-      await fail(name, 'invalid_value', col, `${col} IS NOT NULL AND NOT regexp_full_match(${col}, ${literal(c.pattern)})`);
+    if (c.pattern && c.type === 'VARCHAR' && !isStudent) {
+      await fail(name, 'invalid_value', rawOf.get(c.name) ?? col, `${col} IS NOT NULL AND NOT regexp_full_match(${col}, ${literal(c.pattern)})`);
     }
     // References: the referenced record must exist for the same tenant (students are checked
-    // against the roster above; a section or school must be refined already, or in this file).
-    if (c.references && !studentFields.some((x) => x.field === c.name)) {
+    // against the roster above; a school or section must be refined already, or in this batch).
+    if (c.references && !isStudent) {
       const ref = contractOf(c.references.entity);
       const rc = ref.columns.find((x) => x.name === c.references!.column);
       const rtyped = rc ? typedExpr(rc, col) : col;
-      // records of the referenced entity staged earlier in this same file count too
-      const sameFile = earlier
+      const sameBatch = earlier
         .filter((x) => x.contract.entity === ref.entity && x.mapping.fields[c.references!.column] !== undefined)
         .map((x) => ` AND NOT EXISTS (SELECT 1 FROM ${x.table} y WHERE y.${q(c.references!.column)} = ${rtyped})`)
         .join('');
@@ -465,115 +549,166 @@ async function stageMapping(
         name,
         c.references.entity === 'students' ? 'unknown_student' : 'unknown_reference',
         rawOf.get(c.name) ?? col,
-        `${col} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM refined.${q(ref.entity)} x WHERE x.tenant = ${literal(input.tenant)} AND x.${q(c.references.column)} = ${rtyped})${sameFile}`,
+        `${col} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM refined.${q(ref.entity)} x WHERE x.tenant = ${literal(batch.tenant)} AND x.${q(c.references.column)} = ${rtyped})${sameBatch}`,
       );
     }
   }
   // Source-level checks (facts of the format, e.g. a Likert item is 1 to 5).
   for (const chk of m.checks ?? []) {
-    const fieldCol = chk.field;
-    await fail(deliveredName(ctx, firstColumn(m.fields[fieldCol] as Expr), fieldCol), chk.rule, `s.${q(fieldCol)}`, `NOT coalesce((${chk.sql.replaceAll('{value}', `s.${q(fieldCol)}`)}), true)`);
+    const fc = byName.get(chk.field);
+    await fail(fc ? fieldOf(fc) : literal(chk.field), chk.rule, `s.${q(chk.field)}`, `NOT coalesce((${chk.sql.replaceAll('{value}', `s.${q(chk.field)}`)}), true)`);
   }
 
   // Typed table: standard columns + the contract's mapped columns.
   const typedSelect = [
     `__row`,
-    `${literal(input.tenant)} AS tenant`,
+    `__f`,
+    `${literal(batch.tenant)} AS tenant`,
     ...mapped.map((c) => `${typedExpr(c, `s.${q(c.name)}`)} AS ${q(c.name)}`),
     `__sha AS _file_sha256`,
-    `__row AS _row_number`,
+    `CAST(__row % ${FILE_SHIFT} AS INTEGER) AS _row_number`,
     `__source AS _source`,
   ];
   await db.run(`CREATE OR REPLACE TEMP TABLE ${table} AS SELECT ${typedSelect.join(', ')} FROM ${stg} s`);
   await db.run(`DROP TABLE ${stg}`);
 
-  // Whole-row contract checks (alias r), on typed values, for rows not failed already.
+  // Whole-row contract checks (alias r), on typed values.
   for (const chk of contract.checks ?? []) {
     const needs = [...chk.sql.matchAll(/\br\.([a-z_]+)/g)].map((x) => x[1] as string);
     if (!needs.every((n) => n === 'tenant' || mapped.some((c) => c.name === n))) continue;
     const fc = byName.get(chk.field);
+    const nameSql = fc ? fieldOf(fc).replaceAll('r.__f', 'r.__f') : literal(chk.field);
     await db.run(
-      `INSERT INTO tmp_fails SELECT r.__row, ${ent}, ${literal(fc ? fieldName(fc) : chk.field)}, ${literal(chk.rule)}, CAST(r.${q(chk.field)} AS VARCHAR)
+      `INSERT INTO tmp_fails SELECT r.__row, ${ent}, ${nameSql}, ${literal(chk.rule)}, CAST(r.${q(chk.field)} AS VARCHAR)
        FROM ${table} r WHERE NOT coalesce((${chk.sql}), false)`,
     );
   }
-  void index;
+}
+
+/** The delivered item column of an unpivoted record (per file). */
+function deliveredItemSql(ctx: Ctx, m: Mapping): string {
+  if (ctx.batch.layout.format !== 'csv' || !m.unpivot) return 's.__item';
+  const items = m.unpivot.columns.filter((c) => ctx.present.has(c));
+  const cases: string[] = [];
+  ctx.batch.files.forEach((f, i) => {
+    for (const c of items) {
+      const h = f.columns[c]?.[0];
+      if (h && h !== c) cases.push(`WHEN s.__f = ${i} AND s.__item = ${literal(c)} THEN ${literal(h)}`);
+    }
+  });
+  return cases.length === 0 ? 's.__item' : `CASE ${cases.join(' ')} ELSE s.__item END`;
+}
+
+/** The header name of the student ID column detected in each file. */
+function studentColumnNameSql(ctx: Ctx): string {
+  const names = ctx.batch.files.map((f, i) => {
+    const logical = ctx.studentColumnName?.get(i);
+    return logical ? (f.columns[logical]?.[0] ?? logical) : '';
+  });
+  if (new Set(names).size <= 1) return literal(names[0] ?? '');
+  return `CASE s.__f ${names.map((n, i) => `WHEN ${i} THEN ${literal(n)}`).join(' ')} END`;
 }
 
 /**
- * Upsert a staged mapping into its refined table. Rows that failed any rule are left out. Within
- * the file, rows with the same key and the same values are duplicates (the first is kept); the
- * same key with different values is a conflicting duplicate (every row of the group is
- * quarantined; for derived records the first wins). Against rows refined earlier, the same values
- * are a duplicate and different values an update of the columns this mapping owns.
+ * Upsert a staged mapping into its refined table. Rows that failed any rule are left out.
+ * - Within one file, rows with the same key and the same values are duplicates (the first is
+ *   kept); the same key with different values is a conflicting duplicate: every row of the group
+ *   is quarantined (derived records: the first wins).
+ * - Across the files of the batch (delivery order) and against rows refined earlier, a later row
+ *   with other values replaces the earlier one (an update of the columns this mapping owns); one
+ *   with the same values is a duplicate.
  */
-async function upsert(ctx: Ctx, contract: EntityContract, table: string, index: number, derived: boolean, outcome: FileOutcome): Promise<void> {
+async function upsert(
+  ctx: Ctx,
+  m: Mapping,
+  contract: EntityContract,
+  table: string,
+  index: number,
+  entities: Record<string, { inserted: number; updated: number }>,
+): Promise<void> {
+  const derived = m.derived ?? false;
+  const delivered = (c: string) => deliveredName(ctx, firstColumn(m.fields[c] as Expr), c);
   const { db } = ctx;
   const pk = contract.primaryKey;
-  const colsInTable = (await db.all<{ name: string }>(`SELECT column_name AS name FROM duckdb_columns() WHERE table_name = $1 AND database_name = 'temp'`, [table])).map((r) => r.name);
-  const owned = colsInTable.filter((c) => c !== '__row' && !pk.includes(c) && !c.startsWith('_'));
+  const colsInTable = (await db.all<{ name: string }>(`SELECT column_name AS name FROM duckdb_columns() WHERE table_name = $1 AND database_name = 'temp' ORDER BY column_index`, [table])).map((r) => r.name);
+  const owned = colsInTable.filter((c) => c !== '__row' && c !== '__f' && !pk.includes(c) && !c.startsWith('_'));
   const pkMissing = pk.filter((k) => !colsInTable.includes(k));
   if (pkMissing.length > 0) throw new Error(`mapping to ${contract.entity} does not map its key column(s) ${pkMissing.join(', ')}`);
+  const pkList = pk.map(q).join(', ');
   const pkEq = (a: string, b: string) => pk.map((k) => `${a}.${q(k)} IS NOT DISTINCT FROM ${b}.${q(k)}`).join(' AND ');
   const valEq = (a: string, b: string) => (owned.length === 0 ? 'true' : owned.map((k) => `${a}.${q(k)} IS NOT DISTINCT FROM ${b}.${q(k)}`).join(' AND '));
   const ent = literal(contract.entity);
+  const valueHash = owned.length === 0 ? `''` : `md5(CAST(to_json(struct_pack(${owned.map((c) => `${q(c)} := ${q(c)}`).join(', ')})) AS VARCHAR))`;
+  const target = `refined.${q(contract.entity)}`;
 
-  // Groups of the same key within the file (rows that did not fail).
   await db.run(
-    `CREATE OR REPLACE TEMP TABLE tmp_ok AS SELECT t.* FROM ${table} t WHERE NOT EXISTS (SELECT 1 FROM tmp_fails f WHERE f.row_number = t.__row)`,
+    `CREATE OR REPLACE TEMP TABLE tmp_ok AS
+     SELECT t.*, ${valueHash} AS __vh FROM ${table} t WHERE NOT EXISTS (SELECT 1 FROM tmp_fails f WHERE f.row_id = t.__row)`,
   );
-  const valueHash = owned.length === 0 ? `''` : `md5(to_json(struct_pack(${owned.map((c) => `${q(c)} := ${q(c)}`).join(', ')}))::VARCHAR)`;
-  await db.run(
-    `CREATE OR REPLACE TEMP TABLE tmp_grp AS
-     SELECT __row, ${valueHash} AS vh,
-       min(__row) OVER (PARTITION BY ${pk.map(q).join(', ')}) AS first_row,
-       count(DISTINCT ${valueHash}) OVER (PARTITION BY ${pk.map(q).join(', ')}) AS variants
-     FROM tmp_ok`,
-  );
-  if (!derived) {
-    // Conflicting duplicates: every row of a key group whose values differ.
-    const firstDiff =
-      owned.length === 0
-        ? literal('')
-        : `coalesce(${owned.map((c) => `CASE WHEN count(DISTINCT ${q(c)}) OVER (PARTITION BY ${pk.map(q).join(', ')}) > 1 THEN ${literal(c)} END`).join(', ')})`;
+  if (!derived && owned.length > 0) {
+    // Conflicting duplicates within one file: every row of a key group whose values differ.
+    const firstDiff = `coalesce(${owned.map((c) => `CASE WHEN count(DISTINCT ${q(c)}) OVER (PARTITION BY __f, ${pkList}) > 1 THEN ${literal(delivered(c))} END`).join(', ')})`;
     await db.run(
       `INSERT INTO tmp_fails
-       SELECT t.__row, ${ent}, d.field, 'conflicting_duplicate', NULL
-       FROM (SELECT __row, ${firstDiff} AS field FROM tmp_ok) d JOIN tmp_grp g USING (__row) JOIN tmp_ok t USING (__row) WHERE g.variants > 1`,
+       SELECT __row, ${ent}, field, 'conflicting_duplicate', NULL FROM (
+         SELECT __row, ${firstDiff} AS field, count(DISTINCT __vh) OVER (PARTITION BY __f, ${pkList}) AS variants FROM tmp_ok)
+       WHERE variants > 1`,
     );
+    await db.run(`DELETE FROM tmp_ok WHERE __row IN (SELECT row_id FROM tmp_fails)`);
   }
-  // Candidates: the first row of each key group without conflict (derived: first row of each group).
+  // Per key: the rows in delivery order; a row is a duplicate when its values equal those of the
+  // previous row of its key (or, for the first, of the refined row). Derived: only the first counts.
   await db.run(
-    `CREATE OR REPLACE TEMP TABLE tmp_new AS
-     SELECT t.* FROM tmp_ok t JOIN tmp_grp g USING (__row)
-     WHERE g.first_row = t.__row ${derived ? '' : 'AND g.variants = 1'}`,
+    `CREATE OR REPLACE TEMP TABLE tmp_seq AS
+     SELECT t.__row, t.__vh,
+       lag(t.__vh) OVER (PARTITION BY ${pk.map((k) => `t.${q(k)}`).join(', ')} ORDER BY t.__row) AS prev_vh,
+       row_number() OVER (PARTITION BY ${pk.map((k) => `t.${q(k)}`).join(', ')} ORDER BY t.__row) AS pos,
+       row_number() OVER (PARTITION BY ${pk.map((k) => `t.${q(k)}`).join(', ')} ORDER BY t.__row DESC) AS pos_desc,
+       EXISTS (SELECT 1 FROM ${target} x WHERE ${pkEq('x', 't')}) AS existed,
+       EXISTS (SELECT 1 FROM ${target} x WHERE ${pkEq('x', 't')} AND ${valEq('x', 't')}) AS same_as_refined
+     FROM tmp_ok t`,
   );
-  // Staged rows: duplicates within the file (not first of their group), or of what is refined.
   await db.run(
     `INSERT INTO tmp_staged
-     SELECT t.__row, ${index}, ${derived}, (g.first_row <> t.__row) OR EXISTS (SELECT 1 FROM refined.${q(contract.entity)} x WHERE ${pkEq('x', 't')} AND ${valEq('x', 't')})
-     FROM tmp_ok t JOIN tmp_grp g USING (__row) ${derived ? '' : 'WHERE g.variants = 1'}`,
+     SELECT __row, ${index}, ${derived},
+       CASE WHEN ${derived} THEN pos > 1 OR existed
+            WHEN pos = 1 THEN same_as_refined
+            ELSE __vh = prev_vh END
+     FROM tmp_seq`,
   );
-  const target = `refined.${q(contract.entity)}`;
-  const setCols = [...owned, '_file_sha256', '_row_number', '_source'];
-  const upd = await db.one<{ n: number }>(
-    `SELECT count(*)::INTEGER AS n FROM tmp_new t WHERE EXISTS (SELECT 1 FROM ${target} x WHERE ${pkEq('x', 't')} AND NOT (${valEq('x', 't')}))`,
-  );
-  if ((upd?.n ?? 0) > 0 && !derived) {
-    await db.run(
-      `UPDATE ${target} AS x SET ${setCols.map((c) => `${q(c)} = t.${q(c)}`).join(', ')}
-       FROM tmp_new t WHERE ${pkEq('x', 't')} AND NOT (${valEq('x', 't')})`,
-    );
-  }
-  const insertCols = colsInTable.filter((c) => c !== '__row');
-  const ins = await db.one<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM tmp_new t WHERE NOT EXISTS (SELECT 1 FROM ${target} x WHERE ${pkEq('x', 't')})`);
+  // What is written: derived, the first row of a new key; otherwise the last row of each key,
+  // unless it equals what is refined.
   await db.run(
-    `INSERT INTO ${target} (${insertCols.map(q).join(', ')})
-     SELECT ${insertCols.map((c) => `t.${q(c)}`).join(', ')} FROM tmp_new t WHERE NOT EXISTS (SELECT 1 FROM ${target} x WHERE ${pkEq('x', 't')})`,
+    `CREATE OR REPLACE TEMP TABLE tmp_new AS
+     SELECT t.*, s.existed FROM tmp_ok t JOIN tmp_seq s USING (__row)
+     WHERE ${derived ? 's.pos = 1 AND NOT s.existed' : 's.pos_desc = 1 AND NOT (s.existed AND s.same_as_refined)'}`,
   );
-  const e = (outcome.entities[contract.entity] ??= { inserted: 0, updated: 0 });
-  e.inserted += ins?.n ?? 0;
-  if (!derived) e.updated += upd?.n ?? 0;
+  const counts = await db.one<{ ins: number; upd: number }>(`SELECT count(*) FILTER (WHERE NOT existed)::INTEGER AS ins, count(*) FILTER (WHERE existed)::INTEGER AS upd FROM tmp_new`);
+  if (!derived && (counts?.upd ?? 0) > 0) {
+    const setCols = [...owned, '_file_sha256', '_row_number', '_source'];
+    await db.run(`UPDATE ${target} AS x SET ${setCols.map((c) => `${q(c)} = t.${q(c)}`).join(', ')} FROM tmp_new t WHERE t.existed AND ${pkEq('x', 't')}`);
+  }
+  const insertCols = colsInTable.filter((c) => c !== '__row' && c !== '__f');
+  await db.run(`INSERT INTO ${target} (${insertCols.map(q).join(', ')}) SELECT ${insertCols.map((c) => `t.${q(c)}`).join(', ')} FROM tmp_new t WHERE NOT t.existed`);
+  const e = (entities[contract.entity] ??= { inserted: 0, updated: 0 });
+  e.inserted += counts?.ins ?? 0;
+  if (!derived) e.updated += counts?.upd ?? 0;
+}
+
+// ---------------------------------------------------------------- auxiliary lookups
+
+async function writeAux(ctx: Ctx, aux: NonNullable<Layout['aux']>): Promise<void> {
+  const { db, batch } = ctx;
+  const table = `meta.${q(`aux_${aux.table}`)}`;
+  const key = template(ctx, `{${aux.key}}`);
+  await db.run(
+    `CREATE OR REPLACE TEMP TABLE tmp_aux AS
+     SELECT DISTINCT ON (${key}) ${literal(batch.tenant)} AS tenant, ${key} AS k, ${aux.columns.map((c) => template(ctx, `{${c}}`)).join(', ')}
+     FROM tmp_rows r WHERE ${key} IS NOT NULL AND NOT r._ragged AND NOT EXISTS (SELECT 1 FROM tmp_fails f WHERE f.row_id = r.__row)
+     ORDER BY ${key}, r.__row DESC`,
+  );
+  await db.run(`DELETE FROM ${table} WHERE tenant = ${literal(batch.tenant)} AND ${q(aux.key)} IN (SELECT k FROM tmp_aux)`);
+  await db.run(`INSERT INTO ${table} SELECT * FROM tmp_aux`);
 }
 
 // ---------------------------------------------------------------- identity store
@@ -581,7 +716,8 @@ async function upsert(ctx: Ctx, contract: EntityContract, table: string, index: 
 function feedSelect(ctx: Ctx, feed: IdentityFeed): { select: string; where: string } {
   const col = (c: string | undefined) => (c ? template(ctx, `{${c}}`) : 'CAST(NULL AS VARCHAR)');
   const select = [
-    `r._row_number AS __row`,
+    `r.__row`,
+    `r.__f`,
     `${col(feed.id)} AS natural_id`,
     `${col(feed.stateId)} AS state_id`,
     `${col(feed.firstName)} AS first_name`,
@@ -591,8 +727,8 @@ function feedSelect(ctx: Ctx, feed: IdentityFeed): { select: string; where: stri
     `${col(feed.birthDate)} AS birth_date`,
     `${col(feed.email)} AS email`,
     `${col(feed.phone)} AS phone`,
-    ...(feed.otherIds ?? []).map(([t, c], i) => `${col(c)} AS other_${i}`),
-    `r._file_sha256 AS sha, r._source AS source`,
+    ...(feed.otherIds ?? []).map(([, c], i) => `${col(c)} AS other_${i}`),
+    `r._file_sha256 AS sha, r._source AS source, r._row_number`,
   ].join(', ');
   const where = [`NOT r._ragged`, recordTypeCond(feed), feed.where ? `(${template(ctx, feed.where)})` : 'true'].join(' AND ');
   return { select, where };
@@ -600,41 +736,43 @@ function feedSelect(ctx: Ctx, feed: IdentityFeed): { select: string; where: stri
 
 /** Register the IDs of roster-defining rows (local, state, other systems) with their person key. */
 async function registerIds(ctx: Ctx, feed: IdentityFeed): Promise<void> {
-  const { db, input } = ctx;
+  const { db, batch } = ctx;
   const { select, where } = feedSelect(ctx, feed);
-  await db.run(`CREATE OR REPLACE TEMP TABLE tmp_feed AS SELECT ${select} FROM read_parquet(${literal(input.rowsFile)}) r WHERE ${where}`);
-  const ids: string[] = [`SELECT 'local' AS id_type, lower(natural_id) AS v, lower(natural_id) AS nid FROM tmp_feed`];
-  if (feed.stateId) ids.push(`SELECT 'state', lower(state_id), lower(natural_id) FROM tmp_feed`);
-  (feed.otherIds ?? []).forEach(([t], i) => ids.push(`SELECT ${literal(t)}, lower(other_${i}), lower(natural_id) FROM tmp_feed`));
-  // An ID already registered keeps its person (first registration wins; a state ID that moves to
-  // another student is a data problem reported by the conflicting rows, not silently re-pointed).
+  await db.run(`CREATE OR REPLACE TEMP TABLE tmp_feed AS SELECT ${select} FROM tmp_rows r WHERE ${where}`);
+  const ids: string[] = [`SELECT 'local' AS id_type, lower(natural_id) AS v, lower(natural_id) AS nid, __row FROM tmp_feed`];
+  if (feed.stateId) ids.push(`SELECT 'state', lower(state_id), lower(natural_id), __row FROM tmp_feed`);
+  (feed.otherIds ?? []).forEach(([t], i) => ids.push(`SELECT ${literal(t)}, lower(other_${i}), lower(natural_id), __row FROM tmp_feed`));
+  // An ID already registered keeps its person (first registration wins: a state ID re-pointed to
+  // another student is a data problem to report, not to follow silently).
   await db.run(
     `INSERT INTO identity.person_ids
-     SELECT DISTINCT ON (id_type, v) ${literal(input.tenant)}, ${literal(feed.kind)}, id_type, v, k.person_key, ${literal(input.runId)}
+     SELECT DISTINCT ON (id_type, v) ${literal(batch.tenant)}, ${literal(feed.kind)}, id_type, v, k.person_key, ${literal(batch.runId)}
      FROM (${ids.join(' UNION ALL ')}) i JOIN tmp_person_keys k ON k.id_value = i.nid
      WHERE v IS NOT NULL AND nid IS NOT NULL
-       AND NOT EXISTS (SELECT 1 FROM identity.person_ids p WHERE p.tenant = ${literal(input.tenant)} AND p.kind = ${literal(feed.kind)} AND p.id_type = i.id_type AND p.id_value = i.v)`,
+       AND NOT EXISTS (SELECT 1 FROM identity.person_ids p WHERE p.tenant = ${literal(batch.tenant)} AND p.kind = ${literal(feed.kind)} AND p.id_type = i.id_type AND p.id_value = i.v)
+     ORDER BY id_type, v, __row`,
   );
 }
 
 /** Rows of a non-defining feed must name a person on the roster; birth dates must be dates. */
 async function checkIdentityFeed(ctx: Ctx, feed: IdentityFeed): Promise<void> {
-  const { db, input } = ctx;
+  const { db, batch } = ctx;
   const { select, where } = feedSelect(ctx, feed);
-  await db.run(`CREATE OR REPLACE TEMP TABLE tmp_feed AS SELECT ${select} FROM read_parquet(${literal(input.rowsFile)}) r WHERE ${where}`);
-  const idName = deliveredName(ctx, feed.id, feed.id);
+  await db.run(`CREATE OR REPLACE TEMP TABLE tmp_feed AS SELECT ${select} FROM tmp_rows r WHERE ${where}`);
+  const idName = deliveredNameSql(ctx, feed.id, feed.id).replaceAll('r.__f', 'f.__f');
   if (!feed.defines) {
     await db.run(
-      `INSERT INTO tmp_fails SELECT __row, 'identity', ${literal(idName)}, ${literal(feed.kind === 'student' ? 'unknown_student' : 'unknown_reference')}, natural_id
+      `INSERT INTO tmp_fails SELECT __row, 'identity', ${idName}, ${literal(feed.kind === 'student' ? 'unknown_student' : 'unknown_reference')}, natural_id
        FROM tmp_feed f WHERE natural_id IS NOT NULL AND NOT EXISTS (
-         SELECT 1 FROM identity.person_ids p WHERE p.tenant = ${literal(input.tenant)} AND p.kind = ${literal(feed.kind)} AND p.id_type = 'local' AND p.id_value = lower(f.natural_id))`,
+         SELECT 1 FROM identity.person_ids p WHERE p.tenant = ${literal(batch.tenant)} AND p.kind = ${literal(feed.kind)} AND p.id_type = 'local' AND p.id_value = lower(f.natural_id))`,
     );
   }
-  await db.run(`INSERT INTO tmp_fails SELECT __row, 'identity', ${literal(idName)}, 'missing_required', NULL FROM tmp_feed WHERE natural_id IS NULL`);
+  await db.run(`INSERT INTO tmp_fails SELECT __row, 'identity', ${idName}, 'missing_required', NULL FROM tmp_feed f WHERE natural_id IS NULL`);
   if (feed.birthDate) {
+    const bd = deliveredNameSql(ctx, feed.birthDate, feed.birthDate).replaceAll('r.__f', 'f.__f');
     await db.run(
-      `INSERT INTO tmp_fails SELECT __row, 'identity', ${literal(deliveredName(ctx, feed.birthDate, feed.birthDate))}, 'invalid_date', birth_date
-       FROM tmp_feed WHERE birth_date IS NOT NULL AND edlake_date(birth_date) IS NULL`,
+      `INSERT INTO tmp_fails SELECT __row, 'identity', ${bd}, 'invalid_date', birth_date
+       FROM tmp_feed f WHERE birth_date IS NOT NULL AND edlake_date(birth_date) IS NULL`,
     );
   }
   await db.run(`INSERT INTO tmp_staged SELECT __row, -1, false, false FROM tmp_feed WHERE natural_id IS NOT NULL`);
@@ -642,22 +780,22 @@ async function checkIdentityFeed(ctx: Ctx, feed: IdentityFeed): Promise<void> {
 
 /** Upsert the identity facts of the rows that were not quarantined (a fact left empty keeps the earlier value). */
 async function writeIdentity(ctx: Ctx, feed: IdentityFeed): Promise<void> {
-  const { db, input } = ctx;
+  const { db, batch } = ctx;
   const { select, where } = feedSelect(ctx, feed);
-  const t = literal(input.tenant);
+  const t = literal(batch.tenant);
   const kind = literal(feed.kind);
   await db.run(
     `CREATE OR REPLACE TEMP TABLE tmp_feed AS
-     SELECT DISTINCT ON (p.person_key) f.*, p.person_key FROM (SELECT ${select} FROM read_parquet(${literal(input.rowsFile)}) r WHERE ${where}) f
+     SELECT DISTINCT ON (p.person_key) f.*, p.person_key FROM (SELECT ${select} FROM tmp_rows r WHERE ${where}) f
      JOIN identity.person_ids p ON p.tenant = ${t} AND p.kind = ${kind} AND p.id_type = 'local' AND p.id_value = lower(f.natural_id)
-     WHERE NOT EXISTS (SELECT 1 FROM tmp_fails x WHERE x.row_number = f.__row)
+     WHERE NOT EXISTS (SELECT 1 FROM tmp_fails x WHERE x.row_id = f.__row)
      ORDER BY p.person_key, f.__row DESC`,
   );
   if (!feed.defines) {
     // Other system IDs (e.g. LMS user ids) of people already on the roster.
     for (const [i, [idType]] of (feed.otherIds ?? []).entries()) {
       await db.run(
-        `INSERT INTO identity.person_ids SELECT DISTINCT ON (lower(other_${i})) ${t}, ${kind}, ${literal(idType)}, lower(other_${i}), person_key, ${literal(input.runId)}
+        `INSERT INTO identity.person_ids SELECT DISTINCT ON (lower(other_${i})) ${t}, ${kind}, ${literal(idType)}, lower(other_${i}), person_key, ${literal(batch.runId)}
          FROM tmp_feed f WHERE other_${i} IS NOT NULL AND NOT EXISTS (
            SELECT 1 FROM identity.person_ids p WHERE p.tenant = ${t} AND p.kind = ${kind} AND p.id_type = ${literal(idType)} AND p.id_value = lower(f.other_${i}))`,
       );
@@ -666,16 +804,15 @@ async function writeIdentity(ctx: Ctx, feed: IdentityFeed): Promise<void> {
   const facts = ['state_id', 'first_name', 'middle_name', 'last_name', 'full_name', 'birth_date', 'email', 'phone'];
   await db.run(
     `UPDATE identity.persons AS x SET ${facts.map((c) => `${c} = coalesce(f.${c}, x.${c})`).join(', ')},
-       _source = f.source, _file_sha256 = f.sha, _row_number = f.__row, updated_run = ${literal(input.runId)}
+       _source = f.source, _file_sha256 = f.sha, _row_number = f._row_number, updated_run = ${literal(batch.runId)}
      FROM tmp_feed f WHERE x.tenant = ${t} AND x.kind = ${kind} AND x.person_key = f.person_key`,
   );
   await db.run(
-    `INSERT INTO identity.persons SELECT ${t}, ${kind}, f.person_key, f.natural_id, ${facts.map((c) => `f.${c}`).join(', ')}, f.source, f.sha, f.__row, ${literal(input.runId)}
+    `INSERT INTO identity.persons SELECT ${t}, ${kind}, f.person_key, f.natural_id, ${facts.map((c) => `f.${c}`).join(', ')}, f.source, f.sha, f._row_number, ${literal(batch.runId)}
      FROM tmp_feed f WHERE NOT EXISTS (SELECT 1 FROM identity.persons x WHERE x.tenant = ${t} AND x.kind = ${kind} AND x.person_key = f.person_key)`,
   );
 }
 
-/** Create every refined table from the contracts (idempotent). */
 export function standardColumnNames(): string[] {
   return STANDARD_COLUMNS.map((c) => c.name);
 }

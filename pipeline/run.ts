@@ -17,10 +17,10 @@ import { type Db, ident, literal } from '../src/db/duckdb.ts';
 import type { FileRejectionReason, RowQuarantineReason } from '../src/quality/reasons.ts';
 import { refinedDdl } from './contracts/index.ts';
 import { acquireLakeLock } from './lock.ts';
-import { catalog, discover, ingestFile, rawViews, type RawFile } from './raw.ts';
-import { refineFile, type FileOutcome, type IdDetection } from './refine.ts';
+import { catalog, discover, ingestFile, rawViews, SeenFiles, type RawFile } from './raw.ts';
+import { refineBatch, type FileOutcome, type IdDetection } from './refine.ts';
 import { resolvePiiKey } from './secrets.ts';
-import { allLayouts, layoutById, sourceByName } from './sources/index.ts';
+import { allLayouts, layoutById, sourceByName, type Layout } from './sources/index.ts';
 import { cleanStaleStaging, openWork, runsDir, type WorkDb } from './workdb.ts';
 
 export interface RowCounts {
@@ -123,10 +123,10 @@ export function newRunId(now = new Date()): string {
 /** Stage raw: discover, hash, archive, inhale; every file recorded in raw.files. */
 export async function rawStage(work: WorkDb, lake: string, landing: string, log: (m: string) => void): Promise<RawFile[]> {
   const out: RawFile[] = [];
+  const seen = await SeenFiles.load(work.db);
   for (const f of discover(landing)) {
-    const r = await ingestFile(work, lake, f);
+    const r = await ingestFile(work, lake, f, seen);
     if (!r) continue;
-    await catalog(work.db, work.runId, r, null);
     if (r.status !== 'loaded') log(`${r.status}: ${r.path}${r.reason ? ` (${r.reason}${r.detail ? `: ${r.detail}` : ''})` : ''}`);
     out.push(r);
   }
@@ -196,60 +196,36 @@ export async function refineStage(
     const cols = ['tenant', layout.aux.key, ...layout.aux.columns].map((c) => `${ident(c)} VARCHAR`).join(', ');
     await db.run(`CREATE TABLE IF NOT EXISTS meta.${ident(`aux_${layout.aux.table}`)} (${cols})`);
   }
-  const order = files
-    .filter((f) => f.status === 'loaded' && f.recognised && f.rowsFile)
-    .map((f) => ({ f, meta: layoutById(f.recognised!.layout.id)! }))
-    .sort(
-      (a, b) =>
-        a.meta.layout.phase - b.meta.layout.phase ||
-        a.meta.rank - b.meta.rank ||
-        (a.f.deliveryDate ?? '').localeCompare(b.f.deliveryDate ?? '') ||
-        a.f.path.localeCompare(b.f.path),
-    );
-  const outcomes = new Map<string, FileOutcome>();
-  for (const { f } of order) {
+  // Batches: the files of one layout and tenant, in delivery order; batches in dependency order.
+  const batches = new Map<string, { layout: Layout; rank: number; tenant: string; source: string; files: RawFile[] }>();
+  for (const f of files) {
+    if (f.status !== 'loaded' || !f.recognised || !f.rowsFile) continue;
+    const meta = layoutById(f.recognised.layout.id)!;
     const tenant = tenants.get(f.sha256) as string;
-    const o = await refineFile(db, {
+    const k = `${meta.layout.id}|${tenant}`;
+    const b = batches.get(k) ?? { layout: meta.layout, rank: meta.rank, tenant, source: f.source, files: [] };
+    b.files.push(f);
+    batches.set(k, b);
+  }
+  const ordered = [...batches.values()].sort((a, b) => a.layout.phase - b.layout.phase || a.rank - b.rank || a.tenant.localeCompare(b.tenant));
+  const outcomes = new Map<string, FileOutcome>();
+  for (const b of ordered) {
+    b.files.sort((x, y) => (x.deliveryDate ?? '').localeCompare(y.deliveryDate ?? '') || x.path.localeCompare(y.path));
+    const res = await refineBatch(db, {
       runId: work.runId,
-      sha256: f.sha256,
-      path: f.path,
-      source: f.source,
-      layout: f.recognised!.layout,
-      columns: f.recognised!.columns,
-      rowsFile: f.rowsFile!,
-      tenant,
+      source: b.source,
+      layout: b.layout,
+      tenant: b.tenant,
       piiKey,
+      files: b.files.map((f) => ({ sha256: f.sha256, path: f.path, rowsFile: f.rowsFile!, columns: f.recognised!.columns })),
     });
-    await writeAux(db, f, tenant);
-    outcomes.set(`${f.path}|${f.sha256}`, o);
-    await db.run(`INSERT INTO meta.file_outcomes VALUES ($1, $2, $3, $4, $5, $6, $7)`, [f.sha256, f.path, work.runId, o.refined, o.quarantined, o.duplicate, o.skipped]);
-    await db.run(`UPDATE raw.files SET tenant = $1 WHERE sha256 = $2 AND path = $3`, [tenant, f.sha256, f.path]);
-    if (o.quarantined > 0) log(`quarantined ${o.quarantined} of ${f.rows} row(s): ${f.path}`);
+    for (const [i, o] of res) {
+      const f = b.files[i]!;
+      outcomes.set(`${f.path}|${f.sha256}`, o);
+      if (o.quarantined > 0) log(`quarantined ${o.quarantined} of ${f.rows} row(s): ${f.path}`);
+    }
   }
   return outcomes;
-}
-
-/** Auxiliary lookups (meta.aux_*) from the rows of a file that were not quarantined; latest row wins. */
-async function writeAux(db: Db, f: RawFile, tenant: string): Promise<void> {
-  const layout = f.recognised!.layout;
-  if (!layout.aux || layout.format !== 'csv') return;
-  const col = (c: string) => {
-    const h = f.recognised!.columns[c]?.[0];
-    return h ? `edlake_clean(r."${h.replaceAll('"', '""')}")` : 'CAST(NULL AS VARCHAR)';
-  };
-  const table = `meta.${ident(`aux_${layout.aux.table}`)}`;
-  const key = col(layout.aux.key);
-  await db.run(
-    `DELETE FROM ${table} WHERE tenant = $1 AND ${ident(layout.aux.key)} IN (SELECT ${key} FROM read_parquet(${literal(f.rowsFile!)}) r)`,
-    [tenant],
-  );
-  await db.run(
-    `INSERT INTO ${table} SELECT DISTINCT ON (${key}) $1, ${key}, ${layout.aux.columns.map(col).join(', ')}
-     FROM read_parquet(${literal(f.rowsFile!)}) r
-     WHERE ${key} IS NOT NULL AND NOT r._ragged AND NOT EXISTS (SELECT 1 FROM quarantine.rows q WHERE q.file_sha256 = $2 AND q.row_number = r._row_number)
-     ORDER BY ${key}, r._row_number DESC`,
-    [tenant, f.sha256],
-  );
 }
 
 /** Assemble the run record from the raw files and their outcomes. */
@@ -269,7 +245,7 @@ export function buildRecord(record: RunRecord, files: RawFile[], outcomes: Map<s
       status: f.status,
       sha256: f.sha256,
       rows,
-      raggedRows: f.raggedRows,
+      raggedRows: o?.quarantineByRule.ragged_row ?? 0,
       quarantineByRule: o?.quarantineByRule ?? {},
       ...(f.reason ? { reason: f.reason } : {}),
       ...(f.detail ? { detail: f.detail } : {}),
@@ -345,6 +321,21 @@ export async function runPipeline(config: Config, opts: RunOptions = {}): Promis
     const files = await step('raw', () => rawStage(w, lake, landing, log));
     const tenants = await step('tenants', () => resolveTenants(w.db, files, config.tenant));
     const outcomes = await step('refine', () => refineStage(w, files, tenants, piiKey, log));
+    await step('catalog', () =>
+      catalog(
+        w.db,
+        runId,
+        files.map((f) => {
+          const o = outcomes.get(`${f.path}|${f.sha256}`);
+          return {
+            file: f,
+            tenant: tenants.get(f.sha256) ?? null,
+            ...(o ? { outcome: { refined: o.refined, quarantined: o.quarantined, duplicate: o.duplicate, skipped: o.skipped, ragged: o.quarantineByRule.ragged_row ?? 0 } } : {}),
+          };
+        }),
+        w.tmpDir,
+      ),
+    );
     buildRecord(record, files, outcomes, tenants, config.quarantineLimit);
     for (const stage of opts.stages ?? []) {
       record.stages[stage.name] = (await step(stage.name, () => stage.run({ db: w.db, runId, lake, landing, config, record }))) ?? null;

@@ -33,13 +33,14 @@ const WORK_DDL = [
   `CREATE SCHEMA IF NOT EXISTS quarantine`,
   `CREATE SCHEMA IF NOT EXISTS meta`,
   `CREATE SCHEMA IF NOT EXISTS seeds`,
+  // One row per delivered file the lake has seen (no index: the pipeline reads it once per run).
   `CREATE TABLE IF NOT EXISTS raw.files (
      sha256 VARCHAR NOT NULL, path VARCHAR NOT NULL, source VARCHAR NOT NULL, delivery_date DATE,
      layout VARCHAR, format VARCHAR, encoding VARCHAR, delimiter VARCHAR, bytes BIGINT,
      status VARCHAR NOT NULL, reason VARCHAR, detail VARCHAR, duplicate_of VARCHAR,
-     rows INTEGER, ragged_rows INTEGER, header VARCHAR, column_map VARCHAR, tenant VARCHAR,
-     run_id VARCHAR NOT NULL, discovered_at TIMESTAMP NOT NULL,
-     PRIMARY KEY (path, sha256))`,
+     rows INTEGER, ragged_rows INTEGER, column_map VARCHAR, tenant VARCHAR,
+     refined INTEGER, quarantined INTEGER, duplicate_rows INTEGER, skipped INTEGER,
+     run_id VARCHAR NOT NULL, discovered_at TIMESTAMP NOT NULL)`,
   `CREATE TABLE IF NOT EXISTS quarantine.rows (
      run_id VARCHAR NOT NULL, file_sha256 VARCHAR NOT NULL, path VARCHAR NOT NULL, row_number INTEGER,
      source VARCHAR NOT NULL, layout VARCHAR, entity VARCHAR, field VARCHAR, rule VARCHAR NOT NULL,
@@ -47,9 +48,6 @@ const WORK_DDL = [
   `CREATE TABLE IF NOT EXISTS meta.runs (
      run_id VARCHAR PRIMARY KEY, started_at TIMESTAMP, finished_at TIMESTAMP, status VARCHAR, record VARCHAR)`,
   `CREATE TABLE IF NOT EXISTS meta.source_tenants (source VARCHAR PRIMARY KEY, tenant VARCHAR NOT NULL, run_id VARCHAR)`,
-  `CREATE TABLE IF NOT EXISTS meta.file_outcomes (
-     file_sha256 VARCHAR NOT NULL, path VARCHAR NOT NULL, run_id VARCHAR NOT NULL,
-     refined INTEGER, quarantined INTEGER, duplicate INTEGER, skipped INTEGER)`,
   EDLAKE_KEY_MACRO,
   // '' and whitespace-only as NULL, others trimmed
   `CREATE OR REPLACE MACRO edlake_clean(v) AS nullif(trim(v), '')`,
