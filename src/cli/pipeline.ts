@@ -9,7 +9,8 @@ import { loadConfig } from '../config.ts';
 import { UsageError } from './errors.ts';
 import { LakeLockedError } from '../../pipeline/lock.ts';
 import { MissingPiiKeyError } from '../../pipeline/secrets.ts';
-import { runPipeline, type RunRecord } from '../../pipeline/run.ts';
+import { type RunRecord } from '../../pipeline/run.ts';
+import { runNightly, type Until } from '../../pipeline/nightly.ts';
 
 interface RunOpts {
   landing?: string;
@@ -19,6 +20,7 @@ interface RunOpts {
   json?: boolean;
   demoKey?: boolean;
   quiet?: boolean;
+  until?: string;
 }
 
 export function summarize(r: RunRecord): string {
@@ -33,15 +35,26 @@ export function summarize(r: RunRecord): string {
   const rules = Object.entries(r.quarantineByRule);
   if (rules.length > 0) lines.push(`quarantine by rule: ${rules.map(([k, v]) => `${k} ${v}`).join(', ')}`);
   for (const f of r.rejected) lines.push(`rejected ${f.path}: ${f.reason}${f.detail ? ` (${f.detail})` : ''}`);
+  const models = r.stages['models'] as { models?: unknown[]; tests?: Array<{ status: string; severity: string }>; blocked?: boolean } | null | undefined;
+  if (models?.models && models.tests) {
+    const failed = models.tests.filter((t) => t.status === 'fail' || t.status === 'error');
+    lines.push(
+      `models: ${models.models.length} built; data tests: ${models.tests.length - failed.length} passed or skipped, ${failed.filter((t) => t.severity === 'error').length} failed (error), ${failed.filter((t) => t.severity !== 'error').length} failed (warn)`,
+    );
+  }
+  const publish = r.stages['publish'] as { published?: boolean; reason?: string; snapshotId?: number; dataThrough?: string | null } | null | undefined;
+  if (publish) {
+    lines.push(publish.published ? `published snapshot ${publish.snapshotId} (data through ${publish.dataThrough ?? 'unknown'})` : `not published: ${publish.reason ?? 'unknown reason'}; the previous snapshot stays current`);
+  }
   lines.push(`took ${((r.durations['total'] ?? 0) / 1000).toFixed(1)} s; record in ${r.lake}/runs/${r.runId}.json`);
   return lines.join('\n');
 }
 
 export function registerPipeline(program: Command): void {
-  const pipeline = program.command('pipeline').description('the data pipeline: raw → refined (→ marts → published, as later stages are added)');
+  const pipeline = program.command('pipeline').description('the data pipeline: raw → refined → marts (models, data tests) → published snapshot');
   pipeline
     .command('run')
-    .description('inhale the new files of the landing folder into the lake: archive them (raw), check them against the contracts, pseudonymize and refine them; bad rows are quarantined with a reason')
+    .description('inhale the new files of the landing folder into the lake: archive them (raw), check them against the contracts, pseudonymize and refine them (bad rows are quarantined with a reason); then build the marts, run the data tests and, when they pass, publish a snapshot')
     .option('--landing <dir>', 'landing folder, <source>/<delivery date>/<files> (or EDLAKE_LANDING; default ./data/landing)')
     .option('--lake <dir>', 'lake folder (or EDLAKE_LAKE; default ./data/lake)')
     .option('--tenant <code>', 'default tenant (district) code used in keys (or EDLAKE_TENANT)')
@@ -49,11 +62,17 @@ export function registerPipeline(program: Command): void {
     .option('--json', 'print the run record as JSON on standard output')
     .option('--demo-key', 'demo only: without EDLAKE_PII_KEY, create (once) a key in <lake>/../.edlake/demo-secrets.json')
     .option('--quiet', 'no progress messages on standard error')
+    .option('--until <stage>', 'stop after this stage: refined, marts (models and data tests) or published (default)', 'published')
     .action(async (o: RunOpts) => {
+      const until = o.until ?? 'published';
+      if (until !== 'refined' && until !== 'marts' && until !== 'published') {
+        throw new UsageError(`--until: expected refined, marts or published (got ${JSON.stringify(until)})`);
+      }
       const config = loadConfig({ landing: o.landing, lake: o.lake, tenant: o.tenant, quarantineLimit: o.quarantineLimit });
       let record: RunRecord;
       try {
-        record = await runPipeline(config, {
+        record = await runNightly(config, {
+          until: until satisfies Until,
           demoKey: o.demoKey ?? false,
           log: o.quiet || o.json ? () => {} : (m) => process.stderr.write(`${m}\n`),
         });
