@@ -430,7 +430,7 @@ export class District {
           const sed = (f & FLAG.SED) !== 0;
           // daily absence probability: log-normal, more among SED, homeless, foster, SWD, high school
           const absZ = r.normal();
-          let mu = Math.log(0.05) + (sed ? 0.26 : -0.3);
+          let mu = Math.log(0.045) + (sed ? 0.26 : -0.3);
           if (f & FLAG.HOMELESS) mu += 0.45;
           if (f & FLAG.FOSTER) mu += 0.35;
           if (f & FLAG.SWD) mu += 0.18;
@@ -439,8 +439,9 @@ export class District {
           this.absProp[i] = Math.min(0.6, Math.exp(mu + 0.78 * absZ));
           // abilities per subject (correlated), with gaps between groups
           const common = r.normal();
+          // gaps between groups; the constant centres the district's latent mean near 0
           const shift =
-            (RACE_ABILITY[race] as number) + (sed ? -0.3 : 0.1) + (f & FLAG.SWD ? -0.75 : 0) - 0.12 * absZ;
+            0.31 + (RACE_ABILITY[race] as number) + (sed ? -0.3 : 0.1) + (f & FLAG.SWD ? -0.75 : 0) - 0.12 * absZ;
           const elE = f & FLAG.EL ? -0.55 : 0;
           const elM = f & FLAG.EL ? -0.35 : 0;
           this.abilE[i] = shift + elE + 0.8 * common + 0.5 * r.normal();
@@ -633,8 +634,10 @@ export class District {
         const x = Math.round(scaleMean(s, g - 1) + scaleSd(s, g - 1) * zPrev + SBAC_SEM * semNoise);
         out.prior[s] = Math.max(2100, Math.min(2950, x));
       }
+      const eoyNoise = r.normal();
       if (isTestedGrade(g)) {
-        const x = Math.max(2100, Math.min(2950, Math.round(scaleMean(s, g) + scaleSd(s, g) * zEoy)));
+        // the score the state test will report: true position plus measurement error
+        const x = Math.max(2100, Math.min(2950, Math.round(scaleMean(s, g) + scaleSd(s, g) * zEoy + SBAC_SEM * eoyNoise)));
         out.eoy[s] = x;
         out.eoyLevel[s] = sbacLevel(s, g, x);
       }

@@ -135,7 +135,7 @@ export function vendorScore(v: Vendor, s: Subject, grade: number, w: WindowName,
 }
 
 /** Interim measurement noise in latent SD units (brief: 0.35-0.45). */
-export const INTERIM_NOISE_SD = 0.4;
+export const INTERIM_NOISE_SD = 0.45;
 /** CERS interim (ICA) noise in latent SD units. */
 export const ICA_NOISE_SD = 0.45;
 
