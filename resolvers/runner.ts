@@ -81,7 +81,7 @@ export class SnapshotQueries {
     const hit = cacheEnabled ? cache.get(key) : undefined;
     if (hit) return hit as T[];
     const t0 = performance.now();
-    const rows = await this.snap.pool.use((db) => db.all<T>(sql, bound), this.req.signal);
+    const rows = await this.snap.pool.use((db) => db.query<T>(sql, bound), this.req.signal);
     this.req.sqlMs += performance.now() - t0;
     this.req.executed++;
     if (cacheEnabled) cache.set(key, rows);

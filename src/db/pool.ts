@@ -10,8 +10,87 @@
  *   takes it out of the queue when it is still waiting for a connection.
  */
 import { availableParallelism } from 'node:os';
-import type { DuckDBInstance } from '@duckdb/node-api';
-import { Db } from './duckdb.ts';
+import {
+  DuckDBTypeId,
+  JSDuckDBValueConverter,
+  type DuckDBInstance,
+  type DuckDBPreparedStatement,
+  type DuckDBValue,
+  type DuckDBValueConverter,
+  type JS,
+} from '@duckdb/node-api';
+import { Db, UnsafeIntegerError, type Plain, type Row } from './duckdb.ts';
+
+/** Most prepared statements kept per connection (the API has a fixed, small set of statement texts). */
+const MAX_PREPARED = 256;
+
+/**
+ * A pooled connection: a Db plus the statements it has prepared. A prepared statement belongs to
+ * its connection and the connection to one caller at a time, so reusing it across requests never
+ * shares it between concurrent requests; it saves DuckDB's parse and plan on every call.
+ */
+export class PooledDb extends Db {
+  private readonly prepared = new Map<string, DuckDBPreparedStatement>();
+
+  /** Run a query through this connection's prepared statement for `sql`; rows converted as Db.all. */
+  async query<T extends Row = Row>(sql: string, params: Record<string, DuckDBValue> = {}): Promise<T[]> {
+    let stmt = this.prepared.get(sql);
+    if (stmt) {
+      this.prepared.delete(sql);
+      this.prepared.set(sql, stmt);
+    } else {
+      stmt = await this.connection.prepare(sql);
+      this.prepared.set(sql, stmt);
+      if (this.prepared.size > MAX_PREPARED) {
+        const [oldest, old] = this.prepared.entries().next().value as [string, DuckDBPreparedStatement];
+        this.prepared.delete(oldest);
+        old.destroySync();
+      }
+    }
+    stmt.clearBindings();
+    if (Object.keys(params).length > 0) stmt.bind(params);
+    const reader = await stmt.runAndReadAll();
+    const names = reader.columnNames();
+    return reader.convertRows(converter).map((r) => {
+      const o: Row = {};
+      for (let i = 0; i < names.length; i++) o[names[i] as string] = toPlain(r[i] ?? null);
+      return o as T;
+    });
+  }
+
+  override close(): void {
+    for (const s of this.prepared.values()) s.destroySync();
+    this.prepared.clear();
+    super.close();
+  }
+}
+
+// Same deliberate conversion as Db.all (src/db/duckdb.ts); a test checks that both agree.
+function toPlain(v: JS): Plain {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'bigint') {
+    if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) {
+      throw new UnsafeIntegerError(`integer ${v} is outside the safe range of a JavaScript number`);
+    }
+    return Number(v);
+  }
+  if (v instanceof Date) return v.toISOString();
+  if (v instanceof Uint8Array) return Buffer.from(v).toString('base64');
+  if (Array.isArray(v)) return v.map(toPlain);
+  if (typeof v === 'object') {
+    const o: Record<string, Plain> = {};
+    for (const [k, x] of Object.entries(v as Record<string, JS>)) o[k] = toPlain(x);
+    return o;
+  }
+  return v as Plain;
+}
+
+const converter: DuckDBValueConverter<JS> = (value, type, conv) => {
+  if (type.typeId === DuckDBTypeId.DATE && value !== null) {
+    return (value as { toString(): string }).toString();
+  }
+  return JSDuckDBValueConverter(value, type, conv);
+};
 
 export class PoolClosedError extends Error {}
 
@@ -24,7 +103,7 @@ export class QueryCancelledError extends Error {
 }
 
 interface Waiter {
-  resolve: (db: Db) => void;
+  resolve: (db: PooledDb) => void;
   reject: (err: Error) => void;
 }
 
@@ -35,21 +114,21 @@ export interface PoolStats {
 }
 
 export class Pool {
-  private readonly idle: Db[] = [];
+  private readonly idle: PooledDb[] = [];
   private readonly waiters: Waiter[] = [];
   private inUse = 0;
   private closed = false;
 
-  private constructor(private readonly all: Db[]) {
+  private constructor(private readonly all: PooledDb[]) {
     this.idle.push(...all);
   }
 
   /** Open `size` connections (default: the threads available, at least 2), each set up by `init`. */
   static async create(instance: DuckDBInstance, size = defaultPoolSize(), init: readonly string[] = []): Promise<Pool> {
     if (!Number.isInteger(size) || size < 1) throw new Error(`pool size must be a whole number of at least 1, got ${size}`);
-    const conns: Db[] = [];
+    const conns: PooledDb[] = [];
     for (let i = 0; i < size; i++) {
-      const db = new Db(await instance.connect());
+      const db = new PooledDb(await instance.connect());
       // per-connection settings edlake itself chose (e.g. the search path of a snapshot's schema)
       for (const sql of init) await db.run(sql);
       conns.push(db);
@@ -66,7 +145,7 @@ export class Pool {
   }
 
   /** Lend a connection to `fn`; interrupt its statement when `signal` aborts. */
-  async use<T>(fn: (db: Db) => Promise<T>, signal?: AbortSignal): Promise<T> {
+  async use<T>(fn: (db: PooledDb) => Promise<T>, signal?: AbortSignal): Promise<T> {
     const db = await this.acquire(signal);
     const onAbort = () => db.interrupt();
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -82,7 +161,7 @@ export class Pool {
     }
   }
 
-  private acquire(signal?: AbortSignal): Promise<Db> {
+  private acquire(signal?: AbortSignal): Promise<PooledDb> {
     if (this.closed) return Promise.reject(new PoolClosedError('pool is closed'));
     if (signal?.aborted) return Promise.reject(new QueryCancelledError(abortReason(signal)));
     const db = this.idle.pop();
@@ -90,7 +169,7 @@ export class Pool {
       this.inUse++;
       return Promise.resolve(db);
     }
-    return new Promise<Db>((resolve, reject) => {
+    return new Promise<PooledDb>((resolve, reject) => {
       const waiter: Waiter = {
         resolve: (d) => {
           signal?.removeEventListener('abort', onAbort);
@@ -111,7 +190,7 @@ export class Pool {
     });
   }
 
-  private release(db: Db): void {
+  private release(db: PooledDb): void {
     const next = this.waiters.shift();
     if (next) {
       next.resolve(db); // handed over directly: inUse unchanged

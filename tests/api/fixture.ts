@@ -4,7 +4,7 @@
  * (docs/decisions/0600-api-serving-contract.md). Two snapshots a month apart, with different numbers.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -173,16 +173,19 @@ async function load(db: Db, table: string, rows: Array<Record<string, unknown>>,
   // rows go in as one JSON document, parsed by DuckDB with the declared types
   const dir = mkdtempSync(path.join(tmpdir(), 'edlake-fx-'));
   const file = path.join(dir, `${table}.json`);
-  const { writeFileSync } = await import('node:fs');
-  writeFileSync(file, rows.map((r) => JSON.stringify(Object.fromEntries(cols.map((c) => [c, r[c] ?? null])))).join('\n'));
-  await db.run(
-    `INSERT INTO ${table} SELECT ${cols.join(', ')} FROM read_json('${file.replaceAll("'", "''")}', format = 'newline_delimited', columns = {${cols.map((c) => `${c}: '${columns[c]}'`).join(', ')}})`,
-  );
+  try {
+    writeFileSync(file, rows.map((r) => JSON.stringify(Object.fromEntries(cols.map((c) => [c, r[c] ?? null])))).join('\n'));
+    await db.run(
+      `INSERT INTO ${table} SELECT ${cols.join(', ')} FROM read_json('${file.replaceAll("'", "''")}', format = 'newline_delimited', columns = {${cols.map((c) => `${c}: '${columns[c]}'`).join(', ')}})`,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Build the published tables of one snapshot (schema marts) in a fresh in-memory DuckDB. */
 export async function snapshotInstance(d: District, snap: FxSnapshot): Promise<DuckDBInstance> {
-  const inst = await DuckDBInstance.create(':memory:', { threads: '2' });
+  const inst = await DuckDBInstance.create(':memory:', { threads: process.env.FX_THREADS ?? '2' });
   const db = new Db(await inst.connect());
   await db.run('CREATE SCHEMA marts');
   await db.run("SET search_path = 'marts'");

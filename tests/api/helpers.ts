@@ -1,5 +1,5 @@
 /** Build the API over the fixture district and call it with app.fetch (no port). */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../src/config.ts';
@@ -50,6 +50,10 @@ export async function harness(opts: { env?: Record<string, string>; limits?: Par
       );
       return { status: res.status, body: (await res.json()) as GqlResponse['body'] };
     },
-    close: () => fx.source.close(),
+    async close() {
+      if (!opts.fixture) await fx.source.close(); // a shared fixture is closed by its owner
+      rmSync(path.dirname(auditFile), { recursive: true, force: true });
+      if (!opts.fixture) rmSync(path.dirname(fx.identityFile), { recursive: true, force: true });
+    },
   };
 }

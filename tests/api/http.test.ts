@@ -128,6 +128,7 @@ describe('production mode', () => {
     const dev = await h.app.fetch(new Request('http://edlake.test/graphql', { headers: { accept: 'text/html' } }));
     expect(dev.headers.get('content-type')).toMatch(/text\/html/);
     expect(await dev.text()).toMatch(/graphiql/i);
+    await prod.close();
   });
 });
 
