@@ -242,6 +242,10 @@ async function ingestOne(work: WorkDb, lake: string, f: Delivered, seen: SeenFil
 }
 
 function finishInhale(r: Omit<RawFile, 'status' | 'rows' | 'raggedRows'>, rowsFile: string, n: number): RawFile {
+  const layout = r.recognised?.layout;
+  if (n === 0 && layout?.format === 'csv' && layout.emptyAllowed) {
+    return { ...r, status: 'loaded', rows: 0, raggedRows: 0, rowsFile, detail: 'a delta export with no changes (header only)' };
+  }
   if (n === 0) {
     return reject(r, r.format === 'csv' ? 'header_only' : 'empty_file', r.format === 'csv' ? 'the file has a header line but no data rows' : 'the file has no records');
   }

@@ -9,12 +9,18 @@
  */
 import { literal, ident, type Db } from '../src/db/duckdb.ts';
 import { ROW_QUARANTINE_REASONS, type RowQuarantineReason } from '../src/quality/reasons.ts';
-import { entity as contractOf, STANDARD_COLUMNS, type ColumnContract, type EntityContract } from './contracts/index.ts';
+import { entity as contractOf, ENTITIES, STANDARD_COLUMNS, type ColumnContract, type EntityContract } from './contracts/index.ts';
 import { personKey } from './keys.ts';
 import type { Expr, IdentityFeed, Layout, Mapping } from './sources/types.ts';
 
 /** Share of a vendor file's distinct candidate IDs that must match the roster for the column to be chosen. */
 export const ID_MATCH_THRESHOLD = 0.5;
+/**
+ * A candidate later in the layout's order of preference replaces an earlier one only when its match
+ * rate is higher by more than this: a vendor's primary ID column with a few unknown students is
+ * still the ID column (its unknown rows are quarantined), even if a secondary column matches all.
+ */
+export const ID_MATCH_PREFERENCE = 0.05;
 
 /** One delivered file of a batch. */
 export interface BatchFile {
@@ -66,6 +72,13 @@ export interface FileOutcome {
 }
 
 const q = (name: string) => ident(name);
+
+/** Columns other records reference, per entity (from the contracts), plus the SIS section identifier. */
+const REFERENCED: Record<string, string[]> = (() => {
+  const out: Record<string, Set<string>> = { sections: new Set(['section_identifier']) };
+  for (const e of ENTITIES) for (const c of e.columns) if (c.references) (out[c.references.entity] ??= new Set()).add(c.references.column);
+  return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, [...v]]));
+})();
 const colName = (logical: string) => ident(`c_${logical}`);
 
 /** Extraction of a logical column from a raw row of one file (before the batch is normalized). */
@@ -256,7 +269,8 @@ async function detectStudentColumns(ctx: Ctx): Promise<Map<number, IdDetection>>
       const rate = total === 0 ? 0 : matched / total;
       const pf = perFile.get(f)!;
       pf.cands.push({ column: batch.files[f]!.columns[col]?.[0] ?? col, distinctValues: total, matchRate: rate });
-      if (rate >= ID_MATCH_THRESHOLD && (!pf.best || rate > pf.best.rate)) pf.best = { col, rate, by };
+      // candidates come in order of preference: a later one must match clearly better to win
+      if (rate >= ID_MATCH_THRESHOLD && (!pf.best || rate > pf.best.rate + ID_MATCH_PREFERENCE)) pf.best = { col, rate, by };
     }
   }
   const out = new Map<number, IdDetection>();
@@ -317,6 +331,7 @@ export async function refineBatch(db: Db, batch: RefineBatch): Promise<Map<numbe
   batch.files.forEach((_, i) => outcomes.set(i, { refined: 0, quarantined: 0, duplicate: 0, skipped: 0, skippedReasons: {}, quarantineByRule: {}, entities: {} }));
   const entities: Record<string, { inserted: number; updated: number }> = {};
 
+  await db.run(`CREATE TEMP TABLE IF NOT EXISTS tmp_run_refs (tenant VARCHAR, entity VARCHAR, col VARCHAR, value VARCHAR)`);
   await normalizeRows(ctx);
   if (layout.student) {
     const det = await detectStudentColumns(ctx);
@@ -408,6 +423,17 @@ export async function refineBatch(db: Db, batch: RefineBatch): Promise<Map<numbe
   for (const r of rules) outcomes.get(r.f)!.quarantineByRule[r.rule as RowQuarantineReason] = r.n;
   // entity counts are per batch: reported on its first file
   outcomes.get(0)!.entities = entities;
+  // Keys of records that were delivered but quarantined: rows elsewhere that reference them are
+  // not quarantined again (the defect is reported once, where it is).
+  for (const st of stagedTables) {
+    for (const col of REFERENCED[st.contract.entity] ?? []) {
+      if (st.mapping.fields[col] === undefined) continue;
+      await db.run(
+        `INSERT INTO tmp_run_refs SELECT DISTINCT ${literal(batch.tenant)}, ${literal(st.contract.entity)}, ${literal(col)}, CAST(t.${q(col)} AS VARCHAR)
+         FROM ${st.table} t WHERE t.${q(col)} IS NOT NULL AND EXISTS (SELECT 1 FROM tmp_fails f WHERE f.row_id = t.__row)`,
+      );
+    }
+  }
   for (const s of stagedTables) await db.run(`DROP TABLE IF EXISTS ${s.table}`);
   await db.run(`DROP TABLE IF EXISTS tmp_rows`);
   return outcomes;
@@ -454,7 +480,7 @@ async function stageMapping(
       unpivoted = true;
     }
   }
-  const where = [`NOT r._ragged`, recordTypeCond(m), m.where ? `(${template(ctx, m.where)})` : 'true'].join(' AND ');
+  const where = [recordTypeCond(m), m.where ? `(${template(ctx, m.where)})` : 'true'].join(' AND ');
   const select: string[] = [`r.__row`, `r.__f`, `r._file_sha256 AS __sha`, `r._source AS __source`, unpivoted ? `u.__name AS __item` : `CAST(NULL AS VARCHAR) AS __item`];
   const studentFields: Array<{ field: string; raw: string; declared: string }> = [];
   const rawOf = new Map<string, string>();
@@ -474,12 +500,16 @@ async function stageMapping(
       studentFields.push({ field: c.name, raw: `__raw_${c.name}`, declared: e.student });
     }
   }
+  for (const [k, chk] of (m.checks ?? []).entries()) {
+    if (chk.column) select.push(`${template(ctx, `{${chk.column}}`)} AS ${q(`__check_${k}`)}`);
+  }
+  select.push(`r._ragged AS __ragged`);
   const stg = `${table}_text`;
   await db.run(`CREATE OR REPLACE TEMP TABLE ${stg} AS SELECT ${select.join(', ')} FROM ${from} WHERE ${where}`);
   const ent = literal(contract.entity);
   // The field as delivered: the header name (per file), or for unpivoted items the item's column.
   const fail = async (fieldSql: string, rule: RowQuarantineReason, valueSql: string, cond: string) => {
-    await db.run(`INSERT INTO tmp_fails SELECT s.__row, ${ent}, ${fieldSql.replaceAll('r.__f', 's.__f')}, ${literal(rule)}, CAST(${valueSql} AS VARCHAR) FROM ${stg} s WHERE ${cond}`);
+    await db.run(`INSERT INTO tmp_fails SELECT s.__row, ${ent}, ${fieldSql.replaceAll('r.__f', 's.__f')}, ${literal(rule)}, CAST(${valueSql} AS VARCHAR) FROM ${stg} s WHERE NOT s.__ragged AND (${cond})`);
   };
   const fieldOf = (c: ColumnContract): string => {
     const e = m.fields[c.name] as Expr;
@@ -499,7 +529,12 @@ async function stageMapping(
     const e = m.fields[c.name] as Expr;
     const raw = rawOf.get(c.name);
     if (raw && typeof e === 'object' && 'sectionOf' in e && c.required) {
-      await fail(deliveredNameSql(ctx, e.sectionOf, c.name), 'unknown_reference', raw, `s.${q(c.name)} IS NULL AND ${raw} IS NOT NULL`);
+      await fail(
+        deliveredNameSql(ctx, e.sectionOf, c.name),
+        'unknown_reference',
+        raw,
+        `s.${q(c.name)} IS NULL AND ${raw} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM tmp_run_refs z WHERE z.tenant = ${literal(batch.tenant)} AND z.entity = 'sections' AND z.col = 'section_identifier' AND lower(z.value) = lower(${raw}))`,
+      );
     }
   }
   for (const c of cols) {
@@ -545,18 +580,22 @@ async function stageMapping(
         .filter((x) => x.contract.entity === ref.entity && x.mapping.fields[c.references!.column] !== undefined)
         .map((x) => ` AND NOT EXISTS (SELECT 1 FROM ${x.table} y WHERE y.${q(c.references!.column)} = ${rtyped})`)
         .join('');
+      const quarantinedRef = ` AND NOT EXISTS (SELECT 1 FROM tmp_run_refs z WHERE z.tenant = ${literal(batch.tenant)} AND z.entity = ${literal(ref.entity)} AND z.col = ${literal(c.references.column)} AND z.value = CAST(${rtyped} AS VARCHAR))`;
       await fail(
         name,
         c.references.entity === 'students' ? 'unknown_student' : 'unknown_reference',
         rawOf.get(c.name) ?? col,
-        `${col} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM refined.${q(ref.entity)} x WHERE x.tenant = ${literal(batch.tenant)} AND x.${q(c.references.column)} = ${rtyped})${sameBatch}`,
+        `${col} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM refined.${q(ref.entity)} x WHERE x.tenant = ${literal(batch.tenant)} AND x.${q(c.references.column)} = ${rtyped})${sameBatch}${quarantinedRef}`,
       );
     }
   }
   // Source-level checks (facts of the format, e.g. a Likert item is 1 to 5).
-  for (const chk of m.checks ?? []) {
-    const fc = byName.get(chk.field);
-    await fail(fc ? fieldOf(fc) : literal(chk.field), chk.rule, `s.${q(chk.field)}`, `NOT coalesce((${chk.sql.replaceAll('{value}', `s.${q(chk.field)}`)}), true)`);
+  for (const [k, chk] of (m.checks ?? []).entries()) {
+    const fc = chk.field ? byName.get(chk.field) : undefined;
+    const v = chk.field ? `s.${q(chk.field)}` : `s.${q(`__check_${k}`)}`;
+    const nameSql = fc ? fieldOf(fc) : deliveredNameSql(ctx, chk.column, chk.column ?? chk.field ?? '').replaceAll('r.__f', 's.__f');
+    const cond = chk.sql.replaceAll('{value}', v).replaceAll('{tenant}', literal(batch.tenant));
+    await fail(nameSql, chk.rule, v, `NOT coalesce((${cond}), true)`);
   }
 
   // Typed table: standard columns + the contract's mapped columns.
@@ -568,6 +607,7 @@ async function stageMapping(
     `__sha AS _file_sha256`,
     `CAST(__row % ${FILE_SHIFT} AS INTEGER) AS _row_number`,
     `__source AS _source`,
+    `__ragged`,
   ];
   await db.run(`CREATE OR REPLACE TEMP TABLE ${table} AS SELECT ${typedSelect.join(', ')} FROM ${stg} s`);
   await db.run(`DROP TABLE ${stg}`);
@@ -580,7 +620,7 @@ async function stageMapping(
     const nameSql = fc ? fieldOf(fc).replaceAll('r.__f', 'r.__f') : literal(chk.field);
     await db.run(
       `INSERT INTO tmp_fails SELECT r.__row, ${ent}, ${nameSql}, ${literal(chk.rule)}, CAST(r.${q(chk.field)} AS VARCHAR)
-       FROM ${table} r WHERE NOT coalesce((${chk.sql}), false)`,
+       FROM ${table} r WHERE NOT r.__ragged AND NOT coalesce((${chk.sql}), false)`,
     );
   }
 }
@@ -646,12 +686,17 @@ async function upsert(
      SELECT t.*, ${valueHash} AS __vh FROM ${table} t WHERE NOT EXISTS (SELECT 1 FROM tmp_fails f WHERE f.row_id = t.__row)`,
   );
   if (!derived && owned.length > 0) {
-    // Conflicting duplicates within one file: every row of a key group whose values differ.
-    const firstDiff = `coalesce(${owned.map((c) => `CASE WHEN count(DISTINCT ${q(c)}) OVER (PARTITION BY __f, ${pkList}) > 1 THEN ${literal(delivered(c))} END`).join(', ')})`;
+    // Conflicting duplicates within one file: every row of a key group whose values differ (the
+    // key is the source's own record key when it is narrower than the contract's).
+    const sk = m.sourceKey ?? pk;
+    const skList = sk.map(q).join(', ');
+    const differing = colsInTable.filter((c) => c !== '__row' && c !== '__f' && !sk.includes(c) && !c.startsWith('_') && c !== 'tenant');
+    const firstDiff = `coalesce(${differing.map((c) => `CASE WHEN count(DISTINCT ${q(c)}) OVER (PARTITION BY __f, ${skList}) > 1 THEN ${literal(delivered(c))} END`).join(', ')})`;
+    const vh = `md5(CAST(to_json(struct_pack(${differing.map((c) => `${q(c)} := ${q(c)}`).join(', ')})) AS VARCHAR))`;
     await db.run(
       `INSERT INTO tmp_fails
        SELECT __row, ${ent}, field, 'conflicting_duplicate', NULL FROM (
-         SELECT __row, ${firstDiff} AS field, count(DISTINCT __vh) OVER (PARTITION BY __f, ${pkList}) AS variants FROM tmp_ok)
+         SELECT __row, ${firstDiff} AS field, count(DISTINCT ${vh}) OVER (PARTITION BY __f, ${skList}) AS variants FROM tmp_ok)
        WHERE variants > 1`,
     );
     await db.run(`DELETE FROM tmp_ok WHERE __row IN (SELECT row_id FROM tmp_fails)`);
@@ -688,7 +733,7 @@ async function upsert(
     const setCols = [...owned, '_file_sha256', '_row_number', '_source'];
     await db.run(`UPDATE ${target} AS x SET ${setCols.map((c) => `${q(c)} = t.${q(c)}`).join(', ')} FROM tmp_new t WHERE t.existed AND ${pkEq('x', 't')}`);
   }
-  const insertCols = colsInTable.filter((c) => c !== '__row' && c !== '__f');
+  const insertCols = colsInTable.filter((c) => c !== '__row' && c !== '__f' && c !== '__ragged');
   await db.run(`INSERT INTO ${target} (${insertCols.map(q).join(', ')}) SELECT ${insertCols.map((c) => `t.${q(c)}`).join(', ')} FROM tmp_new t WHERE NOT t.existed`);
   const e = (entities[contract.entity] ??= { inserted: 0, updated: 0 });
   e.inserted += counts?.ins ?? 0;

@@ -14,6 +14,7 @@ export const canvas: SourceDefinition = {
   layouts: [
     {
       id: 'canvas.users',
+      emptyAllowed: true,
       description: 'LMS users: links the Canvas user id to the SIS ID; names and e-mail go to the identity store only.',
       format: 'csv',
       delimiter: ',',
@@ -59,6 +60,7 @@ export const canvas: SourceDefinition = {
     },
     {
       id: 'canvas.section_associations',
+      emptyAllowed: true,
       description: 'LMS section enrollments.',
       format: 'csv',
       delimiter: ',',
@@ -70,6 +72,7 @@ export const canvas: SourceDefinition = {
     },
     {
       id: 'canvas.assignments',
+      emptyAllowed: true,
       description: 'Assignments of LMS sections.',
       format: 'csv',
       delimiter: ',',
@@ -96,6 +99,7 @@ export const canvas: SourceDefinition = {
     },
     {
       id: 'canvas.submissions',
+      emptyAllowed: true,
       description: 'Submissions (on time, late, missing) of assignments by students.',
       format: 'csv',
       delimiter: ',',
@@ -113,6 +117,14 @@ export const canvas: SourceDefinition = {
             submission_date_time: 'SubmissionDateTime',
             earned_points: 'EarnedPoints',
           },
+          checks: [
+            {
+              field: 'earned_points',
+              rule: 'out_of_range',
+              sql: `TRY_CAST({value} AS DOUBLE) IS NULL OR TRY_CAST({value} AS DOUBLE) <= greatest(100, coalesce((SELECT max(a.max_points) FROM refined.lms_assignments a WHERE a.tenant = {tenant} AND a.assignment_id = s.assignment_id), 0))`,
+              description: 'Points earned are at most 100, or the assignment’s points possible when it allows more (extra credit within 100 is accepted).',
+            },
+          ],
         },
       ],
     },

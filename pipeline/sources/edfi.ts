@@ -256,6 +256,12 @@ const ndjsonLayouts: NdjsonLayout[] = [
     { ...sectionRef('sectionReference'), studentUniqueId: ['$.studentReference.studentUniqueId'], beginDate: ['$.beginDate'], endDate: ['$.endDate'] },
     [{ entity: 'student_section_associations', fields: { student_key: { student: 'studentUniqueId' }, section_key: sectionKeyOf, begin_date: 'beginDate', end_date: 'endDate' } }],
   ),
+  nd('programs', 'programs', ['programName', 'programTypeDescriptor', 'educationOrganizationReference'], 0, { programName: ['$.programName'] }, [], {
+    skip: { '*': 'programs are named by the student program associations that reference them' },
+  }),
+  nd('sessions', 'sessions', ['sessionName', 'schoolReference', 'beginDate', 'endDate'], 0, { sessionName: ['$.sessionName'] }, [], {
+    skip: { '*': 'sessions have no refined entity: sections carry their session name' },
+  }),
   nd('calendars', 'calendars', ['calendarCode', 'schoolReference', 'calendarTypeDescriptor'], 0, { calendarCode: ['$.calendarCode'] }, [], {
     skip: { '*': 'calendars are carried by their calendar dates' },
   }),

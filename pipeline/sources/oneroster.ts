@@ -121,6 +121,7 @@ export const oneroster: SourceDefinition = {
     },
     {
       id: 'oneroster.users',
+      emptyAllowed: true,
       description: 'users.csv: students (define the roster), teachers and administrators. Names, e-mail, phone and the state ID (identifier) go to the identity store only.',
       format: 'csv',
       delimiter: ',',
@@ -185,6 +186,7 @@ export const oneroster: SourceDefinition = {
     },
     {
       id: 'oneroster.enrollments',
+      emptyAllowed: true,
       description: 'enrollments.csv: students and teachers in classes.',
       format: 'csv',
       delimiter: ',',
@@ -218,6 +220,7 @@ export const oneroster: SourceDefinition = {
     },
     {
       id: 'oneroster.demographics',
+      emptyAllowed: true,
       description: 'demographics.csv: sex, ethnicity and races per student; the birth date goes to the identity store, its year to refined.students.',
       format: 'csv',
       delimiter: ',',

@@ -34,6 +34,7 @@ export const sis: SourceDefinition = {
     },
     {
       id: 'sis.students',
+      emptyAllowed: true,
       description: 'students.csv: the roster with demographics. Names, birth date and state ID go to the identity store only.',
       format: 'csv',
       delimiter: ',',
@@ -88,6 +89,7 @@ export const sis: SourceDefinition = {
     },
     {
       id: 'sis.school_enrollment',
+      emptyAllowed: true,
       description: 'school_enrollment.csv: entry and exit per student and school (upserts by student, school, entry date).',
       format: 'csv',
       delimiter: ',',
@@ -111,6 +113,7 @@ export const sis: SourceDefinition = {
     },
     {
       id: 'sis.program_participation',
+      emptyAllowed: true,
       description: 'program_participation.csv: special education, English learner, 504, SED, foster, homeless.',
       format: 'csv',
       delimiter: ',',
@@ -132,6 +135,7 @@ export const sis: SourceDefinition = {
     },
     {
       id: 'sis.attendance',
+      emptyAllowed: true,
       description: 'attendance.csv: the day’s absences and tardies (no row = present). minutes_missed appears mid-year.',
       format: 'csv',
       delimiter: ',',
@@ -148,11 +152,14 @@ export const sis: SourceDefinition = {
             event_date: 'attendance_date',
             attendance_event_category_descriptor: 'attendance_code',
           },
+          // the SIS writes one row per student, school and day
+          sourceKey: ['tenant', 'student_key', 'school_id', 'event_date'],
         },
       ],
     },
     {
       id: 'sis.discipline_incidents',
+      emptyAllowed: true,
       description: 'discipline_incidents.csv: incidents; their behavior code is kept for the students’ behavior associations.',
       format: 'csv',
       delimiter: ',',
@@ -179,6 +186,7 @@ export const sis: SourceDefinition = {
     },
     {
       id: 'sis.discipline_actions',
+      emptyAllowed: true,
       description: 'discipline_actions.csv: one action per student and incident; also gives the student’s behavior association.',
       format: 'csv',
       delimiter: ',',
@@ -229,6 +237,10 @@ export const sis: SourceDefinition = {
             letter_grade_earned: 'mark',
             numeric_grade_earned: 'percent',
           },
+          checks: [
+            { field: 'letter_grade_earned', rule: 'missing_required', sql: `{value} IS NOT NULL`, description: 'A course mark row carries its mark.' },
+            { column: 'posted_date', rule: 'invalid_date', sql: `{value} IS NULL OR edlake_date({value}) IS NOT NULL`, description: 'The posting date is a real date.' },
+          ],
         },
       ],
     },

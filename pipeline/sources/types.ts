@@ -53,10 +53,19 @@ export interface Mapping {
    */
   unpivot?: { columns: readonly string[] };
   /**
-   * Facts of the format that the entity's contract cannot know (e.g. a Likert item is 1 to 5):
-   * `sql` is a boolean over `{value}` (the field's text), true when the row is acceptable.
+   * Facts of the format that the entity's contract cannot know (e.g. a Likert item is 1 to 5, a
+   * course mark has a posting date). Each checks either a mapped `field` or a delivered logical
+   * `column` the contract does not keep; `sql` is a boolean over `{value}` (that text), `{tenant}`
+   * and the staged fields as `s.<field>`, true when the row is acceptable.
    */
-  checks?: ReadonlyArray<{ field: string; rule: RowQuarantineReason; sql: string; description: string }>;
+  checks?: ReadonlyArray<{ field?: string; column?: string; rule: RowQuarantineReason; sql: string; description: string }>;
+  /**
+   * The key that identifies one delivered record in the source, when it is narrower than the
+   * contract's primary key (e.g. the SIS writes one attendance row per student, school and day,
+   * while Ed-Fi allows several events a day): two rows of one file with the same source key and
+   * different values are conflicting duplicates.
+   */
+  sourceKey?: readonly string[];
 }
 
 /** Rows that feed the identity store (names, birth dates, contacts, IDs). */
@@ -134,6 +143,11 @@ export interface CsvLayout extends LayoutBase {
   delimiter: Delimiter;
   /** Logical columns that must all be present for the file to be this layout. */
   identify: readonly string[];
+  /**
+   * A nightly delta export: a file with a header and no rows means "no changes" and is loaded
+   * (0 rows), not rejected as header_only.
+   */
+  emptyAllowed?: boolean;
   /** More specific layouts of the same source win: the layout matching the most `identify` columns is chosen. */
 }
 
