@@ -16,6 +16,7 @@ export function modelsStage(opts: Omit<RunModelsOptions, 'runId'> & { log?: (m: 
     name: MODELS_STAGE,
     async run(ctx: StageContext): Promise<ModelsStageResult> {
       const { log, ...rest } = opts;
+      await recordFileCounts(ctx);
       const result = await runModels(ctx.db, {
         ...rest,
         runId: ctx.runId,
@@ -27,6 +28,21 @@ export function modelsStage(opts: Omit<RunModelsOptions, 'runId'> & { log?: (m: 
       return result;
     },
   };
+}
+
+/**
+ * This run's per-file row counts (delivered = refined + quarantined + duplicate + skipped), kept in
+ * meta.run_file_counts for the data test project.conservation_raw_to_refined.
+ */
+export async function recordFileCounts(ctx: StageContext): Promise<void> {
+  await ctx.db.run(`CREATE SCHEMA IF NOT EXISTS meta`);
+  await ctx.db.run(`CREATE OR REPLACE TABLE meta.run_file_counts (run_id VARCHAR, sha256 VARCHAR, path VARCHAR, source VARCHAR, status VARCHAR,
+    delivered BIGINT, refined BIGINT, quarantined BIGINT, duplicate BIGINT, skipped BIGINT)`);
+  for (const f of ctx.record.files) {
+    await ctx.db.run(`INSERT INTO meta.run_file_counts VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, [
+      ctx.runId, f.sha256, f.path, f.source, f.status, f.rows.delivered, f.rows.refined, f.rows.quarantined, f.rows.duplicate, f.rows.skipped,
+    ]);
+  }
 }
 
 /** Whether a run record's models stage blocks publishing (true when the stage did not run). */

@@ -1,8 +1,10 @@
 -- One row per section of the current school year with current students: its measures beside the
 -- mean of the other sections of the same course (same course code, tenant and year) and the
--- standardized difference z = (section - mean of the others) / SD of the others. A section is
--- flagged when |z| reaches section_flag_abs_z on any measure, it has at least section_min_students
--- students, and the course has at least section_min_peer_sections other sections with the measure.
+-- standardized difference z = (section - mean of the others) / (pooled between-section SD x
+-- sqrt(1 + 1 / other sections)), the SD pooled over all courses of the year for that measure (a
+-- course has too few sections to estimate its own). A section is flagged when |z| reaches
+-- section_flag_abs_z on any measure, it has at least section_min_students students, and the course
+-- has at least section_min_peer_sections other sections with the measure.
 WITH cur AS (SELECT tenant, school_year FROM marts.bld_as_of),
 met AS (SELECT min(level) AS met_level FROM seeds.achievement_levels WHERE is_proficient),
 members AS (
@@ -35,14 +37,16 @@ section_measures AS (
 section_growth AS (
   SELECT mb.tenant, mb.section_key, avg(g.interim_growth) AS interim_growth
   FROM members mb
-  JOIN growth g ON g.tenant = mb.tenant AND g.student_key = mb.student_key AND (mb.subject IS NULL OR g.subject = mb.subject)
+  JOIN growth g ON g.tenant = mb.tenant AND g.student_key = mb.student_key
+   AND (g.subject = mb.subject OR mb.subject IS NULL OR mb.subject NOT IN (SELECT DISTINCT subject FROM seeds.prediction_parameters))
   GROUP BY ALL
 ),
 section_pred AS (
   SELECT mb.tenant, mb.section_key,
          avg(CASE WHEN p.predicted_level >= (SELECT met_level FROM met) THEN 1.0 ELSE 0.0 END) AS predicted_proficiency_rate
   FROM members mb
-  JOIN marts.fct_predictions p ON p.tenant = mb.tenant AND p.student_key = mb.student_key AND (mb.subject IS NULL OR p.subject = mb.subject)
+  JOIN marts.fct_predictions p ON p.tenant = mb.tenant AND p.student_key = mb.student_key
+   AND (p.subject = mb.subject OR mb.subject IS NULL OR mb.subject NOT IN (SELECT DISTINCT subject FROM seeds.prediction_parameters))
   GROUP BY ALL
 ),
 section_marks AS (
@@ -78,23 +82,30 @@ peers AS (
   SELECT l.*,
     count(value) OVER w - 1 AS peer_sections,
     sum(value) OVER w AS s1,
-    sum(value * value) OVER w AS s2
+    avg(value) OVER w AS course_mean
   FROM long l
   WINDOW w AS (PARTITION BY tenant, school_year, lower(course_code), measure)
 ),
-z AS (
-  SELECT tenant, section_key, measure, value, peer_sections,
-    CASE WHEN peer_sections >= 1 THEN (s1 - value) / peer_sections END AS peer_mean,
-    CASE WHEN peer_sections >= 2
-         THEN sqrt(greatest(0, ((s2 - value * value) - (s1 - value) * (s1 - value) / peer_sections) / (peer_sections - 1))) END AS peer_sd
-  FROM peers
+pooled AS (
+  -- typical section-to-section variation of a measure: the between-section SD around each
+  -- course's mean, pooled over every course with two or more sections
+  SELECT tenant, school_year, measure,
+         sqrt(sum((value - course_mean) * (value - course_mean)) / nullif(sum(peer_sections / (peer_sections + 1)), 0)) AS pooled_sd
+  FROM peers WHERE value IS NOT NULL AND peer_sections >= 1
+  GROUP BY ALL
 ),
 zz AS (
-  SELECT *,
-    CASE WHEN peer_sd > 0 THEN (value - peer_mean) / peer_sd END AS z,
-    peer_sections >= edlake_param('section_min_peer_sections') AND peer_sd > 0
-      AND abs((value - peer_mean) / peer_sd) >= edlake_param('section_flag_abs_z') AS stands_apart
-  FROM z
+  SELECT p.tenant, p.section_key, p.measure, p.value, p.peer_sections,
+    CASE WHEN p.peer_sections >= 1 THEN (p.s1 - p.value) / p.peer_sections END AS peer_mean,
+    CASE WHEN p.peer_sections >= 1 AND q.pooled_sd > 0
+         THEN (p.value - (p.s1 - p.value) / p.peer_sections) / (q.pooled_sd * sqrt(1 + 1 / p.peer_sections)) END AS z
+  FROM peers p
+  LEFT JOIN pooled q ON q.tenant = p.tenant AND q.school_year = p.school_year AND q.measure = p.measure
+  WHERE p.value IS NOT NULL
+),
+flags AS (
+  SELECT *, peer_sections >= edlake_param('section_min_peer_sections') AND abs(z) >= edlake_param('section_flag_abs_z') AS stands_apart
+  FROM zz
 ),
 pivoted AS (
   SELECT tenant, section_key,
@@ -112,7 +123,7 @@ pivoted AS (
     max(z) FILTER (WHERE measure = 'lms_submission_rate') AS lms_submission_rate_z,
     max(peer_sections) AS peer_sections,
     list(measure ORDER BY measure) FILTER (WHERE stands_apart) AS measures_apart
-  FROM zz GROUP BY ALL
+  FROM flags GROUP BY ALL
 )
 SELECT
   w.tenant, w.section_key, w.school_key, w.school_year, w.course_code, w.course_key, w.subject, w.teacher_staff_key,

@@ -173,6 +173,7 @@ export const ASSESSMENTS = [
 export const COURSES = [
   { code: 'MATH7', subject: 'uri://ed-fi.org/AcademicSubjectDescriptor#Mathematics' },
   { code: 'ELA7', subject: 'English Language Arts' },
+  { code: 'SCI7', subject: 'Science' },
 ];
 
 const ABS_E = 'uri://ed-fi.org/AttendanceEventCategoryDescriptor#Excused Absence';
@@ -261,6 +262,10 @@ export function makeDistrict(opts: { throughDay?: number } = {}): District {
     { id: 'M4', school: S2, course: 'MATH7', teacher: 'T4' },
     { id: 'E1', school: S1, course: 'ELA7', teacher: 'T5' },
     { id: 'E2', school: S2, course: 'ELA7', teacher: 'T6' },
+    { id: 'C1', school: S1, course: 'SCI7', teacher: 'T7' },
+    { id: 'C2', school: S1, course: 'SCI7', teacher: 'T8' },
+    { id: 'C3', school: S2, course: 'SCI7', teacher: 'T9' },
+    { id: 'C4', school: S2, course: 'SCI7', teacher: 'T7' },
   ];
   const memberships: Membership[] = [];
   const marks: Mark[] = [];
@@ -276,9 +281,11 @@ export function makeDistrict(opts: { throughDay?: number } = {}): District {
     if (current.exit !== null) continue;
     const math = current.school === S1 ? s1Math[k1++ % 3]! : 'M4';
     const ela = current.school === S1 ? 'E1' : 'E2';
-    memberships.push({ student: s.name, section: math }, { student: s.name, section: ela });
+    const sci = current.school === S1 ? (k1 % 2 === 0 ? 'C1' : 'C2') : s.name.length % 2 === 0 ? 'C3' : 'C4';
+    memberships.push({ student: s.name, section: math }, { student: s.name, section: ela }, { student: s.name, section: sci });
+    marks.push({ student: s.name, section: sci, period: 'S1', numeric: Math.round((80 + 8 * (mr() - 0.5)) * 10) / 10, letter: null });
     const ability = mr() * 2 - 1; // -1..1
-    const effect = math === 'M1' ? -14 : 0; // M1 marks clearly lower than the other sections
+    const effect = math === 'M1' ? -16 : 0; // M1 marks clearly lower than the other sections
     const m = Math.round((78 + 10 * ability + effect + (mr() - 0.5) * 6) * 10) / 10;
     marks.push({ student: s.name, section: math, period: 'Q1', numeric: Math.min(100, m + 3), letter: null });
     marks.push({ student: s.name, section: math, period: 'S1', numeric: Math.min(100, m), letter: null });

@@ -195,10 +195,6 @@ export function latestMarks(d: District): Map<string, number> {
 }
 
 const mean = (xs: number[]) => xs.reduce((a, x) => a + x, 0) / xs.length;
-const sampleSd = (xs: number[]) => {
-  const m = mean(xs);
-  return Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1));
-};
 
 export interface SectionMeasure {
   value: number;
@@ -206,19 +202,33 @@ export interface SectionMeasure {
   z: number;
 }
 
-/** A section's measure beside the other sections of its course (leave-one-out, sample SD). */
+/**
+ * A section's measure beside the other sections of its course (leave-one-out mean), standardized
+ * by the between-section SD pooled over every course with two or more sections.
+ */
 export function sectionComparison(d: District, section: string, measure: 'mean_course_mark' | 'lms_submission_rate'): SectionMeasure & { students: number } {
   const marks = latestMarks(d);
-  const value = (sec: string): number => {
+  const value = (sec: string): number | null => {
     const members = d.memberships.filter((m) => m.section === sec).map((m) => m.student);
     if (measure === 'mean_course_mark') return mean(members.map((s) => marks.get(`${s}|${sec}`)!));
     const subs = d.submissions.filter((x) => x.section === sec && members.includes(x.student));
-    return subs.filter((x) => x.status !== 'missing').length / subs.length;
+    return subs.length === 0 ? null : subs.filter((x) => x.status !== 'missing').length / subs.length;
   };
+  let ss = 0;
+  let df = 0;
+  for (const course of new Set(d.sections.map((s) => s.course))) {
+    const xs = d.sections.filter((s) => s.course === course).map((s) => value(s.id)).filter((x): x is number => x !== null);
+    if (xs.length < 2) continue;
+    const m = mean(xs);
+    ss += xs.reduce((a, x) => a + (x - m) ** 2, 0);
+    df += xs.length - 1;
+  }
+  const pooled = Math.sqrt(ss / df);
   const course = d.sections.find((s) => s.id === section)!.course;
-  const peers = d.sections.filter((s) => s.course === course && s.id !== section).map((s) => value(s.id));
-  const v = value(section);
-  return { value: v, peerMean: mean(peers), z: (v - mean(peers)) / sampleSd(peers), students: d.memberships.filter((m) => m.section === section).length };
+  const peers = d.sections.filter((s) => s.course === course && s.id !== section).map((s) => value(s.id)).filter((x): x is number => x !== null);
+  const v = value(section)!;
+  const peerMean = mean(peers);
+  return { value: v, peerMean, z: (v - peerMean) / (pooled * Math.sqrt(1 + 1 / peers.length)), students: d.memberships.filter((m) => m.section === section).length };
 }
 
 export interface Correlation {
