@@ -179,7 +179,8 @@ export async function writeOneRosterBulk(g: Gen, deliveryDay: number, asOf: numb
   }
   for (let i = 0; i < d.n; i++) {
     const s = d.schoolOn(i, asOf);
-    if (s < 0) continue;
+    // the roster as at the end of that night: a student whose last day it was is gone
+    if (s < 0 || (asOf > 0 && (d.exit[i] as number) === asOf)) continue;
     const sc = d.schools[s] as School;
     if (users.row(userRow(g, i, 'active', modified, sc.code))) await users.flush();
     if (dem.row(demographicsRow(g, i, 'active', modified))) await dem.flush();
