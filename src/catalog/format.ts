@@ -54,6 +54,8 @@ export const tableEntrySchema = z.object({
   /** Order-independent fingerprint of the content, computed in DuckDB; used to share unchanged files. */
   content_fingerprint: z.string().min(1),
   sort_keys: z.array(z.string()),
+  /** Rows per Parquet row group requested from the writer (null: DuckDB's default). */
+  row_group_size: z.number().int().positive().nullable().optional(),
   columns: z.array(columnSchema),
   files: z.array(dataFileSchema),
 });
