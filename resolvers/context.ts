@@ -10,6 +10,7 @@ import { activeOn, deriveScope, ScopeSql, type Scope } from './scope.ts';
 import type { SnapshotInfo, SnapshotSelection, SnapshotSource } from './snapshots.ts';
 import type { IdentityStore, PersonName } from './identity.ts';
 import { T } from './tables.ts';
+import { servingIndex, servingIndexEnabled, type ServingIndex } from './serving.ts';
 import { inList } from './runner.ts';
 
 export interface RequestDataOptions {
@@ -112,6 +113,11 @@ export class SnapshotData {
 
   get info(): SnapshotInfo {
     return this.q.snap.info;
+  }
+
+  /** The snapshot's serving index, or null (disabled, or the snapshot lacks a table it needs). */
+  index(): Promise<ServingIndex | null> {
+    return servingIndexEnabled() ? servingIndex(this.q.snap) : Promise.resolve(null);
   }
 
   /** A per-request, per-snapshot loader, created on first use. */

@@ -59,6 +59,14 @@ export function listStudents(d: SnapshotData, args: PageArgs, filter: StudentFil
 
 export function studentByKey(d: SnapshotData) {
   return d.loader<StudentRow | null>('student', async (keys) => {
+    const ix = await d.index();
+    if (ix) {
+      const scope = d.scope.scope;
+      return keys.map((k) => {
+        const row = ix.students.get(k);
+        return row && ix.allows(scope, k, row.school_key) ? row : null;
+      });
+    }
     const rows = await d.q.all<StudentRow>(
       `SELECT ${COLS} FROM ${T.student} st WHERE st.student_key IN ${inList('keys')} AND ${d.scope.students('st')}`,
       { keys: [...keys], ...d.scope.params },
@@ -70,6 +78,19 @@ export function studentByKey(d: SnapshotData) {
 /** The active students of sections (a section's roster), in scope. */
 export function studentsBySection(d: SnapshotData) {
   return d.loader<StudentRow[]>('studentsBySection', async (keys) => {
+    const ix = await d.index();
+    if (ix) {
+      const scope = d.scope.scope;
+      return keys.map((sec) => {
+        if (!ix.allowsSection(scope, sec, ix.sectionSchool.get(sec))) return [];
+        const out: StudentRow[] = [];
+        for (const k of ix.members.get(sec) ?? []) {
+          const row = ix.students.get(k);
+          if (row && ix.allows(scope, k, row.school_key)) out.push(row);
+        }
+        return out;
+      });
+    }
     const rows = await d.q.all<StudentRow & { section_key: string }>(
       `SELECT m.section_key, ${COLS} FROM ${T.sectionMembership} m JOIN ${T.student} st ON st.student_key = m.student_key
         WHERE m.section_key IN ${inList('keys')} AND ${d.scope.memberships('m')} AND ${d.scope.students('st')}

@@ -43,6 +43,14 @@ const WCOLS = 'w.student_key, w.school_key, w.risk_score, w.risk_tier, w.reasons
 
 export function chronicByStudent(d: SnapshotData) {
   return d.loader<ChronicRow | null>('chronicByStudent', async (keys) => {
+    const ix = await d.index();
+    if (ix) {
+      const scope = d.scope.scope;
+      return keys.map((k) => {
+        const row = ix.chronic.get(k);
+        return row && ix.allows(scope, k, row.school_key) ? row : null;
+      });
+    }
     const rows = await d.q.all<ChronicRow>(
       `SELECT ${CCOLS} FROM ${T.chronic} c WHERE c.student_key IN ${inList('keys')} AND ${d.scope.students('c')}`,
       { keys: [...keys], ...d.scope.params },
@@ -53,6 +61,14 @@ export function chronicByStudent(d: SnapshotData) {
 
 export function wellbeingByStudent(d: SnapshotData) {
   return d.loader<WellbeingRow | null>('wellbeingByStudent', async (keys) => {
+    const ix = await d.index();
+    if (ix) {
+      const scope = d.scope.scope;
+      return keys.map((k) => {
+        const row = ix.wellbeing.get(k);
+        return row && ix.allows(scope, k, row.school_key) ? row : null;
+      });
+    }
     const rows = await d.q.all<WellbeingRow>(
       `SELECT ${WCOLS} FROM ${T.wellbeing} w WHERE w.student_key IN ${inList('keys')} AND ${d.scope.students('w')}`,
       { keys: [...keys], ...d.scope.params },
