@@ -214,13 +214,14 @@ export const SEED_TABLES: readonly SeedTable[] = [
   },
   {
     name: 'interim_linking',
-    description: 'Linking of interim scores to the state scale per model version, vendor, subject and grade: state = slope * interim + intercept.',
-    key: ['model_version', 'vendor', 'subject', 'grade'],
+    description: 'Linking of interim scores to the state scale per model version, vendor, subject, grade and testing window: state = slope * interim + intercept.',
+    key: ['model_version', 'vendor', 'subject', 'grade', 'testing_window'],
     columns: [
       v('model_version', 'model version (prediction_models)'),
       v('vendor', 'interim vendor', true, { allowed: ['nwea_map', 'iready', 'star', 'cers'] }),
       v('subject', 'ELA or Math', true, { allowed: ['ELA', 'Math'] }),
       i('grade', 'grade of the student at the interim test', true, { min: -3, max: 13 }),
+      v('testing_window', 'Fall, Winter or Spring; empty for any window (a window-specific row wins)', false, { allowed: ['Fall', 'Winter', 'Spring'] }),
       v('method', 'linear or identity', true, { allowed: ['linear', 'identity'] }),
       n('slope', 'slope'),
       n('intercept', 'intercept'),

@@ -6,9 +6,10 @@
  *  - growth per subject and grade: the difference between consecutive grades' mean state scores
  *    in last year's file (cross-sectional), per year, so that a grade-g student's prior
  *    (grade g-1) score plus growth(g) estimates the grade-g score;
- *  - the link per vendor, subject and grade: ordinary least squares of
- *    (prior score + growth x share of the year elapsed at the test) on the student's first interim
- *    score of the year, so that the linked score is the state-scale position at the test date;
+ *  - the link per vendor, subject, grade and testing window: ordinary least squares of
+ *    (prior score + growth x share of the year elapsed at the test) on the student's interim score
+ *    in that window, so that the linked score is the state-scale position at the test date (the
+ *    vendors' scales grow at their own pace within a year, hence one link per window);
  *  - the error of the interim-based estimate (sigma_I) from students tested in two windows
  *    (half the variance of the difference of their two end-of-year estimates) and of the
  *    prior-based estimate (sigma_P = variance of the later interim estimate minus the prior estimate,
@@ -22,11 +23,15 @@ import { type Db } from '../../src/db/duckdb.ts';
 import { DEFAULT_SEEDS_DIR } from '../../seeds/load.ts';
 
 export const MIN_PAIRS = 20;
+/** SD of the prior belief about a grade's annual growth (state-scale points) before the district's data. */
+export const GROWTH_PRIOR_SD = 15;
 
 export interface LinkFit {
   vendor: string;
   subject: string;
   grade: number;
+  /** Fall, Winter, Spring, or null for the any-window fallback */
+  window: string | null;
   n: number;
   slope: number;
   intercept: number;
@@ -70,7 +75,7 @@ async function activeVersion(db: Db): Promise<string> {
 export async function fitCalibration(db: Db, modelVersion: string): Promise<CalibrationReport> {
   const previous = await activeVersion(db);
   await db.run(`CREATE OR REPLACE TEMP TABLE cal_interim AS
-    SELECT r.tenant, r.student_key, lower(r.vendor) AS vendor, r.subject, r.grade_number AS grade, r.scale_score AS score,
+    SELECT r.tenant, r.student_key, lower(r.vendor) AS vendor, r.subject, r.grade_number AS grade, r.testing_window AS test_window, r.scale_score AS score,
            greatest(0, least(1, date_diff('day', a.first_instructional_date, r.administration_date)::DOUBLE
                                 / nullif(date_diff('day', a.first_instructional_date, a.last_instructional_date), 0))) AS elapsed,
            row_number() OVER (PARTITION BY r.tenant, r.student_key, lower(r.vendor), r.subject ORDER BY r.administration_date, r.result_key) AS k_first,
@@ -87,9 +92,12 @@ export async function fitCalibration(db: Db, modelVersion: string): Promise<Cali
     WHERE r.assessment_family = 'state' AND r.scale_score IS NOT NULL AND r.subject IS NOT NULL AND s.grade_number IS NOT NULL
     GROUP BY ALL`);
 
-  // Growth: mean state score of grade x = mean prior of students now in grade x + 1.
-  const means = await db.all<{ subject: string; grade: number; mean: number; n: number }>(
-    `SELECT subject, grade - 1 AS grade, avg(prior) AS mean, count(*) AS n FROM cal_prior GROUP BY ALL HAVING count(*) >= ${MIN_PAIRS}`,
+  // Growth: mean state score of grade x = mean prior of students now in grade x + 1. The
+  // difference between consecutive grades is noisy in a small district (two cohorts of a few
+  // dozen students), so it is shrunk towards the previous version's growth: a normal prior with
+  // SD GROWTH_PRIOR_SD and the sampling variance s^2 (1/n_g + 1/n_h) of the difference of means.
+  const means = await db.all<{ subject: string; grade: number; mean: number; n: number; sd: number }>(
+    `SELECT subject, grade - 1 AS grade, avg(prior) AS mean, count(*) AS n, stddev_samp(prior) AS sd FROM cal_prior GROUP BY ALL HAVING count(*) >= ${MIN_PAIRS}`,
   );
   const prevParams = await db.all<{ subject: string; grade: number; growth_per_year: number; w_interim: number; se_interim_only: number; se_with_prior: number }>(
     `SELECT subject, grade, growth_per_year, w_interim, se_interim_only, se_with_prior FROM seeds.prediction_parameters WHERE model_version = $1`,
@@ -98,12 +106,20 @@ export async function fitCalibration(db: Db, modelVersion: string): Promise<Cali
   const growth = new Map<string, { value: number; origin: 'fitted' | 'previous' }>();
   const subjects = [...new Set(prevParams.map((p) => p.subject))];
   for (const subject of subjects) {
-    const m = new Map(means.filter((x) => x.subject === subject).map((x) => [x.grade, x.mean]));
+    const m = new Map(means.filter((x) => x.subject === subject).map((x) => [x.grade, x]));
+    const prevOf = (g: number) => prevParams.find((p) => p.subject === subject && p.grade === g)?.growth_per_year;
     for (let g = 0; g <= 12; g++) {
       const here = m.get(g);
       let lower: number | undefined;
       for (let h = g - 1; h >= 0; h--) if (m.has(h)) { lower = h; break; }
-      if (here !== undefined && lower !== undefined) growth.set(`${subject}|${g}`, { value: (here - m.get(lower)!) / (g - lower), origin: 'fitted' });
+      if (here === undefined || lower === undefined) continue;
+      const low = m.get(lower)!;
+      const years = g - lower;
+      const diff = (here.mean - low.mean) / years;
+      const varDiff = ((here.sd ** 2) / here.n + (low.sd ** 2) / low.n) / (years * years);
+      const prior = prevOf(g);
+      const value = prior === undefined ? diff : (diff / varDiff + prior / GROWTH_PRIOR_SD ** 2) / (1 / varDiff + 1 / GROWTH_PRIOR_SD ** 2);
+      growth.set(`${subject}|${g}`, { value, origin: 'fitted' });
     }
     const fitted = [...growth].filter(([k]) => k.startsWith(`${subject}|`)).map(([, v]) => v.value);
     for (const p of prevParams.filter((x) => x.subject === subject)) {
@@ -119,39 +135,42 @@ export async function fitCalibration(db: Db, modelVersion: string): Promise<Cali
     await db.run(`INSERT INTO cal_growth VALUES ($1, $2, $3)`, [subject!, Number(grade), v.value]);
   }
 
-  // Link: target = prior + growth x elapsed, predictor = first interim score of the year.
-  const fits = await db.all<{ vendor: string; subject: string; grade: number; n: number; slope: Num; intercept: Num; r2: Num; rmse: Num }>(`
+  // Link per window: target = prior + growth x elapsed (the state-scale position at the test date),
+  // predictor = the interim score of that window (vendor scales grow at their own pace in a year).
+  const fits = await db.all<{ vendor: string; subject: string; grade: number; test_window: string; n: number; slope: Num; intercept: Num; r2: Num; rmse: Num }>(`
     WITH pairs AS (
-      SELECT i.vendor, i.subject, i.grade, i.score AS x, p.prior + g.growth * i.elapsed AS y
+      SELECT i.vendor, i.subject, i.grade, i.test_window, i.score AS x, p.prior + g.growth * i.elapsed AS y
       FROM cal_interim i
       JOIN cal_prior p ON p.tenant = i.tenant AND p.student_key = i.student_key AND p.subject = i.subject
       JOIN cal_growth g ON g.subject = i.subject AND g.grade = i.grade
-      WHERE i.k_first = 1
+      WHERE i.test_window IN ('Fall', 'Winter', 'Spring')
+      QUALIFY row_number() OVER (PARTITION BY i.tenant, i.student_key, i.vendor, i.subject, i.test_window ORDER BY i.k_first) = 1
     ),
     coef AS (
-      SELECT vendor, subject, grade, count(*) AS n, regr_slope(y, x) AS slope, regr_intercept(y, x) AS intercept, regr_r2(y, x) AS r2
+      SELECT vendor, subject, grade, test_window, count(*) AS n, regr_slope(y, x) AS slope, regr_intercept(y, x) AS intercept, regr_r2(y, x) AS r2
       FROM pairs GROUP BY ALL
     )
-    SELECT c.vendor, c.subject, c.grade, c.n, c.slope, c.intercept, c.r2,
+    SELECT c.vendor, c.subject, c.grade, c.test_window, c.n, c.slope, c.intercept, c.r2,
            sqrt(avg((p.y - (c.slope * p.x + c.intercept)) ^ 2)) AS rmse
-    FROM coef c JOIN pairs p USING (vendor, subject, grade)
+    FROM coef c JOIN pairs p USING (vendor, subject, grade, test_window)
     GROUP BY ALL ORDER BY ALL`);
-  const prevLinks = await db.all<{ vendor: string; subject: string; grade: number; method: string; slope: number; intercept: number; rmse: number; n: Num; r2: Num }>(
-    `SELECT vendor, subject, grade, method, slope, intercept, rmse, n, r2 FROM seeds.interim_linking WHERE model_version = $1 ORDER BY vendor, subject, grade`,
+  const prevLinks = await db.all<{ vendor: string; subject: string; grade: number; testing_window: string | null; method: string; slope: number; intercept: number; rmse: number; n: Num; r2: Num }>(
+    `SELECT vendor, subject, grade, testing_window, method, slope, intercept, rmse, n, r2 FROM seeds.interim_linking WHERE model_version = $1 ORDER BY vendor, subject, grade, testing_window NULLS FIRST`,
     [previous],
   );
   const links: LinkFit[] = [];
+  const fitted = fits.filter((f) => f.n >= MIN_PAIRS && f.slope !== null && f.intercept !== null && f.slope > 0);
+  for (const f of fitted) {
+    links.push({ vendor: f.vendor, subject: f.subject, grade: f.grade, window: f.test_window, n: f.n, slope: f.slope!, intercept: f.intercept!, r2: f.r2 ?? 0, rmse: f.rmse ?? 0, origin: 'fitted' });
+  }
   for (const p of prevLinks) {
     if (p.method !== 'linear') continue;
-    const f = fits.find((x) => x.vendor === p.vendor && x.subject === p.subject && x.grade === p.grade);
-    if (f && f.n >= MIN_PAIRS && f.slope !== null && f.intercept !== null && f.slope > 0) {
-      links.push({ vendor: p.vendor, subject: p.subject, grade: p.grade, n: f.n, slope: f.slope, intercept: f.intercept, r2: f.r2 ?? 0, rmse: f.rmse ?? p.rmse, origin: 'fitted' });
-    } else {
-      links.push({ vendor: p.vendor, subject: p.subject, grade: p.grade, n: p.n ?? 0, slope: p.slope, intercept: p.intercept, r2: p.r2 ?? 0, rmse: p.rmse, origin: 'previous' });
-    }
+    if (links.some((l) => l.vendor === p.vendor && l.subject === p.subject && l.grade === p.grade && l.window === p.testing_window)) continue;
+    links.push({ vendor: p.vendor, subject: p.subject, grade: p.grade, window: p.testing_window, n: p.n ?? 0, slope: p.slope, intercept: p.intercept, r2: p.r2 ?? 0, rmse: p.rmse, origin: 'previous' });
   }
-  await db.run(`CREATE OR REPLACE TEMP TABLE cal_link (vendor VARCHAR, subject VARCHAR, grade INTEGER, slope DOUBLE, intercept DOUBLE, rmse DOUBLE)`);
-  for (const l of links) await db.run(`INSERT INTO cal_link VALUES ($1, $2, $3, $4, $5, $6)`, [l.vendor, l.subject, l.grade, l.slope, l.intercept, l.rmse]);
+  links.sort((a, b) => a.vendor.localeCompare(b.vendor) || a.subject.localeCompare(b.subject) || a.grade - b.grade || (a.window ?? '').localeCompare(b.window ?? ''));
+  await db.run(`CREATE OR REPLACE TEMP TABLE cal_link (vendor VARCHAR, subject VARCHAR, grade INTEGER, test_window VARCHAR, slope DOUBLE, intercept DOUBLE, rmse DOUBLE)`);
+  for (const l of links) await db.run(`INSERT INTO cal_link VALUES ($1, $2, $3, $4, $5, $6, $7)`, [l.vendor, l.subject, l.grade, l.window, l.slope, l.intercept, l.rmse]);
 
   // Error components from students with two windows at least a quarter of a year apart.
   const comps = await db.all<{ subject: string; students: number; var_ta: Num; var_tb: Num }>(`
@@ -159,9 +178,10 @@ export async function fitCalibration(db: Db, modelVersion: string): Promise<Cali
       SELECT i.tenant, i.student_key, i.vendor, i.subject, i.k_first, i.k_last, i.elapsed,
              l.slope * i.score + l.intercept + g.growth * (1 - i.elapsed) AS eoy_estimate, g.growth
       FROM cal_interim i
-      JOIN cal_link l ON l.vendor = i.vendor AND l.subject = i.subject AND l.grade = i.grade
+      JOIN cal_link l ON l.vendor = i.vendor AND l.subject = i.subject AND l.grade = i.grade AND (l.test_window IS NULL OR l.test_window = i.test_window)
       JOIN cal_growth g ON g.subject = i.subject AND g.grade = i.grade
       WHERE i.k_first = 1 OR i.k_last = 1
+      QUALIFY row_number() OVER (PARTITION BY i.tenant, i.student_key, i.vendor, i.subject, i.k_first, i.k_last ORDER BY l.test_window IS NULL) = 1
     ),
     paired AS (
       SELECT f.subject, f.tenant, f.student_key, f.eoy_estimate AS a, t.eoy_estimate AS t, p.prior + f.growth AS b
@@ -217,9 +237,11 @@ export function writeCalibration(report: CalibrationReport, opts: { seedsDir?: s
   if (existing.split('\n').some((l) => l.startsWith(`${v},`))) throw new Error(`${linkFile}: model version ${v} already exists`);
   const prevIdentity = existing
     .split('\n')
-    .filter((l) => l.startsWith(`${report.previousVersion},`) && l.split(',')[4] === 'identity')
+    .filter((l) => l.startsWith(`${report.previousVersion},`) && l.split(',')[5] === 'identity')
     .map((l) => [v, ...l.split(',').slice(1)].join(','));
-  const linkLines = report.links.map((l) => [v, l.vendor, l.subject, l.grade, 'linear', num(l.slope, 6), num(l.intercept, 3), num(l.rmse, 3), l.n || '', l.origin === 'fitted' ? num(l.r2, 4) : ''].join(','));
+  const linkLines = report.links.map((l) =>
+    [v, l.vendor, l.subject, l.grade, l.window ?? '', 'linear', num(l.slope, 6), num(l.intercept, 3), num(l.rmse, 3), l.n || '', l.origin === 'fitted' ? num(l.r2, 4) : ''].join(','),
+  );
   writeFileSync(linkFile, `${existing.replace(/\n*$/, '\n')}${[...linkLines, ...prevIdentity].join('\n')}\n`);
   const predFile = path.join(dir, 'prediction_parameters.csv');
   const predLines = report.predictions.map((p) => [v, p.subject, p.grade, num(p.growthPerYear, 2), num(p.wInterim, 4), num(p.seInterimOnly, 2), num(p.seWithPrior, 2)].join(','));
@@ -236,7 +258,7 @@ export function writeCalibration(report: CalibrationReport, opts: { seedsDir?: s
   writeFileSync(modelsFile, `${[head, ...deactivated, [v, created, opts.method.replaceAll(',', ';'), 'true', note].join(',')].join('\n')}\n`);
 }
 
-export const CALIBRATION_METHOD = 'OLS link of first interim on prior state score; cross-sectional growth; inverse-variance weights from two-window students';
+export const CALIBRATION_METHOD = 'OLS link per testing window on prior state score plus growth to the test date; cross-sectional growth shrunk to the previous version; inverse-variance weights from two-window students';
 
 export function newModelVersion(now = new Date()): string {
   return `cal-${now.toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '-')}`;

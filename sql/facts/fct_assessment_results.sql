@@ -1,6 +1,7 @@
 -- One row per student assessment administration: state tests (CAASPP), interim assessments (CERS
 -- ICA/IAB, NWEA MAP, i-Ready, Star) and screeners. Every interim result is also put on the state
--- scale with the active model version's linking parameters (seeds.interim_linking); achievement
+-- scale with the active model version's linking parameters (seeds.interim_linking, by vendor,
+-- subject, grade and testing window; a window-specific row wins over an any-window one); achievement
 -- levels on the state scale come from seeds.assessment_thresholds by subject and grade.
 WITH active AS (SELECT model_version FROM seeds.prediction_models WHERE is_active),
 enrolled_grade AS (
@@ -48,6 +49,9 @@ linked AS (
     ON b.assessment_family = 'interim'
    AND l.model_version = (SELECT model_version FROM active)
    AND l.vendor = lower(b.vendor) AND l.subject = b.subject AND l.grade = b.grade_number
+   AND (l.testing_window IS NULL OR l.testing_window = b.testing_window)
+  -- a window-specific link wins over the any-window one
+  QUALIFY row_number() OVER (PARTITION BY b.result_key ORDER BY l.testing_window IS NULL) = 1
 ),
 leveled AS (
   SELECT

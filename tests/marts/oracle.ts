@@ -304,9 +304,10 @@ export interface Prediction {
 /** The math prediction of a grade-7 student, from the seeds' active version (read from the CSVs). */
 export function mathPrediction(d: District, student: string): Prediction {
   const model = csv('prediction_models').find((m) => m['is_active'] === 'true')!['model_version']!;
-  const link = csv('interim_linking').find((l) => l['model_version'] === model && l['vendor'] === 'nwea_map' && l['subject'] === 'Math' && l['grade'] === '7')!;
   const p = csv('prediction_parameters').find((x) => x['model_version'] === model && x['subject'] === 'Math' && x['grade'] === '7')!;
   const interim = d.results.filter((r) => r.student === student && r.assessment === 'MAP-MATH').sort((a, b) => a.date.localeCompare(b.date)).at(-1)!;
+  const links = csv('interim_linking').filter((l) => l['model_version'] === model && l['vendor'] === 'nwea_map' && l['subject'] === 'Math' && l['grade'] === '7');
+  const link = links.find((l) => l['testing_window'] === interim.window) ?? links.find((l) => l['testing_window'] === '')!;
   const prior = d.results.find((r) => r.student === student && r.assessment === 'SBAC-MATH');
   const first = instructionalDay(1);
   const days = calendar(S1).filter((c) => INSTRUCTIONAL.has(code(c.event)));

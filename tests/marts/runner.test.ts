@@ -140,11 +140,11 @@ describe('calibration', () => {
       await runModels(db, { seedsDir: seeds, skipTests: true });
       const report = await fitCalibration(db, 'cal-test');
       // Oracle: OLS of (prior + growth x elapsed) on the first MAP math score, grade 7.
-      const link = report.links.find((l) => l.vendor === 'nwea_map' && l.subject === 'Math' && l.grade === 7)!;
+      const link = report.links.find((l) => l.vendor === 'nwea_map' && l.subject === 'Math' && l.grade === 7 && l.window === 'Fall')!;
       expect(link.origin).toBe('fitted');
       const growth = report.predictions.find((p) => p.subject === 'Math' && p.grade === 7)!.growthPerYear;
       const first = new Map<string, { score: number; date: string }>();
-      for (const r of d.results.filter((x) => x.assessment === 'MAP-MATH')) {
+      for (const r of d.results.filter((x) => x.assessment === 'MAP-MATH' && x.window === 'Fall')) {
         const f = first.get(r.student);
         if (!f || r.date < f.date) first.set(r.student, { score: r.score, date: r.date });
       }
@@ -167,7 +167,8 @@ describe('calibration', () => {
       expect(Math.abs(link.intercept - (my - slope * mx))).toBeLessThan(1e-6);
       expect(link.r2).toBeGreaterThan(0.5);
       // grades without history keep the previous version's link
-      expect(report.links.find((l) => l.vendor === 'iready' && l.grade === 3)!.origin).toBe('previous');
+      expect(report.links.find((l) => l.vendor === 'iready' && l.grade === 3 && l.window === null)!.origin).toBe('previous');
+      expect(report.links.find((l) => l.vendor === 'nwea_map' && l.subject === 'Math' && l.grade === 7 && l.window === 'Winter')!.origin).toBe('fitted');
 
       writeCalibration(report, { seedsDir: seeds, method: 'test' });
       const r = await runModels(db, { seedsDir: seeds });
