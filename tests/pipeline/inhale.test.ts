@@ -1,0 +1,232 @@
+/**
+ * Raw and refined on small hand-written deliveries: column drift, duplicates, unreadable files,
+ * encodings, a failed run, the key, the CLI's --json record.
+ */
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import iconv from 'iconv-lite';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { loadConfig } from '../../src/config.ts';
+import { identityPath } from '../../src/identity/store.ts';
+import { main } from '../../src/cli.ts';
+import { Db } from '../../src/db/duckdb.ts';
+import { EDLAKE_KEY_MACRO, edlakeKey } from '../../pipeline/keys.ts';
+import { runPipeline } from '../../pipeline/run.ts';
+import { demoSecretsPath, MissingPiiKeyError } from '../../pipeline/secrets.ts';
+import { workDbPath } from '../../pipeline/workdb.ts';
+import { hmacKey, removeDir, run, sha256File, tempDir, TEST_PII_KEY, withLake } from './helpers.ts';
+
+const dirs: string[] = [];
+const dir = (p: string) => {
+  const d = tempDir(p);
+  dirs.push(d);
+  return d;
+};
+afterAll(() => dirs.forEach(removeDir));
+
+function put(landing: string, path: string, content: string | Buffer): void {
+  const full = join(landing, path);
+  mkdirSync(dirname(full), { recursive: true });
+  writeFileSync(full, content);
+}
+
+const ORGS = 'sourcedId,status,dateLastModified,name,type,identifier,metadata.classification,metadata.gender,metadata.boarding,parentSourcedId\n6000001,,,Test District,district,,,,,\n6011111,,,Test Elementary,school,6011111,,,,6000001\n';
+const STUDENTS =
+  'student_id,state_student_id,last_name,first_name,middle_name,birth_date,gender,grade_level,hispanic_latino,race_code_1,race_code_2,race_code_3,home_language_code,el_status,parent_ed_level\n' +
+  '1000001,3000000001,Garcia,Ana,,2015-03-04,F,4,Y,700,,,01,EL,12\n' +
+  '1000002,3000000002,Nguyen,Bao,,2015-07-19,M,4,N,204,,,02,EO,13\n' +
+  '1000003,3000000003,Smith,Cara,Lee,2014-11-30,F,5,N,600,700,,00,EO,14\n';
+const ATTENDANCE = 'student_id,school_code,attendance_date,attendance_code,minutes_missed\n1000001,6011111,2025-09-03,U,\n1000002,6011111,2025-09-03,T,12\n1000003,6011111,2025-09-03,E,\n';
+// the same rows: columns reordered, spelled differently (one by its alias), one added, one missing
+const ATTENDANCE_DRIFTED = 'Attendance Code,DATE,School_Code,Student ID,Comment\nU,09/03/2025,6011111,1000001,called in\nT,09/03/2025,6011111,1000002,\nE,09/03/2025,6011111,1000003,\n';
+
+function baseLanding(): string {
+  const landing = dir('landing');
+  put(landing, 'oneroster/2025-09-01/orgs.csv', ORGS);
+  put(landing, 'sis/2025-09-01/students.csv', STUDENTS);
+  return landing;
+}
+
+async function attendanceRows(lake: string) {
+  return withLake(lake, (db) =>
+    db.all(
+      `SELECT tenant, student_key, school_id, school_year, CAST(event_date AS VARCHAR) AS d, attendance_event_category_descriptor AS code
+       FROM refined.student_school_attendance_events ORDER BY ALL`,
+    ),
+  );
+}
+
+describe('column drift', () => {
+  it('loads a file with reordered, renamed, added and missing columns as the original', async () => {
+    const a = baseLanding();
+    put(a, 'sis/2025-09-03/attendance.csv', ATTENDANCE);
+    const b = baseLanding();
+    put(b, 'sis/2025-09-03/attendance.csv', ATTENDANCE_DRIFTED);
+    const lakeA = dir('lake');
+    const lakeB = dir('lake');
+    const ra = await run(a, lakeA);
+    const rb = await run(b, lakeB);
+    expect(ra.status).toBe('succeeded');
+    expect(rb.status).toBe('succeeded');
+    const rowsA = await attendanceRows(lakeA);
+    expect(rowsA).toHaveLength(3);
+    expect(rowsA.map((r) => r['student_key']).sort()).toEqual(['1000001', '1000002', '1000003'].map((id) => hmacKey('district', id)).sort());
+    expect(await attendanceRows(lakeB)).toEqual(rowsA);
+    for (const r of [ra, rb]) {
+      const f = r.files.find((x) => x.path.endsWith('attendance.csv'))!;
+      expect(f.rows).toEqual({ delivered: 3, refined: 3, quarantined: 0, duplicate: 0, skipped: 0 });
+    }
+  });
+});
+
+describe('deliveries', () => {
+  it('loads the same bytes delivered twice once, and a re-run finds nothing new', async () => {
+    const landing = baseLanding();
+    put(landing, 'sis/2025-09-03/attendance.csv', ATTENDANCE);
+    put(landing, 'sis/2025-09-04/attendance_again.csv', ATTENDANCE);
+    const lake = dir('lake');
+    const r = await run(landing, lake);
+    const dup = r.files.find((f) => f.path === 'sis/2025-09-04/attendance_again.csv')!;
+    expect(dup.status).toBe('duplicate');
+    expect(dup.duplicateOf).toBe('sis/2025-09-03/attendance.csv');
+    expect(dup.rows).toEqual({ delivered: 3, refined: 0, quarantined: 0, duplicate: 3, skipped: 0 });
+    expect(await attendanceRows(lake)).toHaveLength(3);
+    // archived once, content-addressed
+    const archived = readdirSync(join(lake, 'raw', 'files'));
+    expect(archived.filter((n) => n.startsWith(sha256File(join(landing, 'sis/2025-09-03/attendance.csv'))))).toHaveLength(1);
+    const again = await run(landing, lake);
+    expect(again.summary.seen).toBe(0);
+    expect(await attendanceRows(lake)).toHaveLength(3);
+  });
+
+  it('records unreadable, empty, header-only and unknown files as rejected and goes on', async () => {
+    const landing = baseLanding();
+    put(landing, 'sis/2025-09-03/attendance.csv', ATTENDANCE);
+    put(landing, 'sis/2025-09-03/garbage.csv', Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x00, 0x00, 0xff, 0x10, 0x00, 0x00, 0x01, 0x02]));
+    put(landing, 'sis/2025-09-03/nothing.csv', '');
+    put(landing, 'survey/2025-09-03/wellbeing_responses.csv', 'response_id,student_id,school_code,grade_level,survey_name,administration,submitted_at,BEL1\r\n');
+    put(landing, 'mystery/2025-09-03/file.csv', 'a,b\n1,2\n');
+    put(landing, 'sis/2025-09-03/weird.csv', 'alpha,beta,gamma\n1,2,3\n');
+    const lake = dir('lake');
+    const r = await run(landing, lake);
+    expect(r.status).toBe('succeeded');
+    const reason = (p: string) => r.files.find((f) => f.path === p)?.reason;
+    expect(reason('sis/2025-09-03/garbage.csv')).toBe('unreadable');
+    expect(reason('sis/2025-09-03/nothing.csv')).toBe('empty_file');
+    expect(reason('survey/2025-09-03/wellbeing_responses.csv')).toBe('header_only');
+    expect(reason('mystery/2025-09-03/file.csv')).toBe('unknown_source');
+    expect(reason('sis/2025-09-03/weird.csv')).toBe('unknown_layout');
+    expect(r.rejected).toHaveLength(5);
+    expect(r.files.find((f) => f.path === 'sis/2025-09-03/attendance.csv')?.status).toBe('loaded');
+    expect(await attendanceRows(lake)).toHaveLength(3);
+    // rejected files are archived too (the raw stage keeps every delivered byte)
+    expect(existsSync(join(lake, 'raw', 'files', `${sha256File(join(landing, 'sis/2025-09-03/garbage.csv'))}.csv`))).toBe(true);
+  });
+
+  it('reads Windows-1252, a BOM and CRLF, and marks ragged rows', async () => {
+    const landing = dir('landing');
+    put(landing, 'oneroster/2025-09-01/orgs.csv', ORGS);
+    const students = STUDENTS.replace('Garcia,Ana', 'Muñoz,José').replace(/\n/g, '\r\n');
+    put(landing, 'sis/2025-09-01/students.csv', iconv.encode(students, 'windows-1252'));
+    const ragged = ATTENDANCE.replace('1000002,6011111,2025-09-03,T,12', '1000002,6011111,2025-09-03');
+    put(landing, 'sis/2025-09-03/attendance.csv', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(ragged.replace(/\n/g, '\r\n'))]));
+    const lake = dir('lake');
+    const r = await run(landing, lake);
+    expect(r.files.find((f) => f.path.endsWith('students.csv'))?.encoding).toBe('windows-1252');
+    expect(r.files.find((f) => f.path.endsWith('attendance.csv'))?.encoding).toBe('utf-8-bom');
+    const att = r.files.find((f) => f.path.endsWith('attendance.csv'))!;
+    expect(att.rows).toEqual({ delivered: 3, refined: 2, quarantined: 1, duplicate: 0, skipped: 0 });
+    expect(att.quarantineByRule).toEqual({ ragged_row: 1 });
+    await withLake(lake, async (db) => {
+      const names = await db.all(`SELECT first_name, last_name FROM identity.persons WHERE natural_id = '1000001'`);
+      expect(names).toEqual([{ first_name: 'José', last_name: 'Muñoz' }]);
+      const q = await db.all(`SELECT row_number, rule, field FROM quarantine.rows`);
+      expect(q).toEqual([{ row_number: 2, rule: 'ragged_row', field: null }]);
+    });
+    expect(statSync(identityPath(lake)).mode & 0o777).toBe(0o600);
+  });
+});
+
+describe('a failed run', () => {
+  it('leaves everything earlier runs produced untouched and says why', async () => {
+    const landing = baseLanding();
+    put(landing, 'sis/2025-09-03/attendance.csv', ATTENDANCE);
+    const lake = dir('lake');
+    expect((await run(landing, lake)).status).toBe('succeeded');
+    const before = { work: sha256File(workDbPath(lake)), identity: sha256File(identityPath(lake)), files: readdirSync(join(lake, 'raw', 'files')).sort(), rows: readdirSync(join(lake, 'raw', 'rows')).sort() };
+    put(landing, 'sis/2025-09-04/attendance.csv', ATTENDANCE.replaceAll('2025-09-03', '2025-09-04'));
+    put(landing, 'sis/2025-09-04/students.csv', STUDENTS.replace('1000003,3000000003,Smith,Cara', '1000004,3000000004,Jones,Dee'));
+    const failed = await run(landing, lake, { stages: [{ name: 'boom', run: async () => Promise.reject(new Error('a later stage failed')) }] });
+    expect(failed.status).toBe('failed');
+    expect(failed.error).toBe('a later stage failed');
+    expect(sha256File(workDbPath(lake))).toBe(before.work);
+    expect(sha256File(identityPath(lake))).toBe(before.identity);
+    expect(readdirSync(join(lake, 'raw', 'files')).sort()).toEqual(before.files);
+    expect(readdirSync(join(lake, 'raw', 'rows')).sort()).toEqual(before.rows);
+    expect(readdirSync(join(lake, 'runs'))).toHaveLength(2);
+    expect(existsSync(join(lake, '.lock'))).toBe(false);
+    // the next run does the work
+    const next = await run(landing, lake);
+    expect(next.status).toBe('succeeded');
+    expect(next.summary.loaded).toBe(2);
+    expect(await attendanceRows(lake)).toHaveLength(6);
+  });
+});
+
+describe('the PII key', () => {
+  it('is required, except for the demo, which keeps one outside the lake', async () => {
+    const landing = baseLanding();
+    const lake = join(dir('demo'), 'lake');
+    const noKey = loadConfig({ landing, lake }, {});
+    await expect(runPipeline(noKey)).rejects.toBeInstanceOf(MissingPiiKeyError);
+    const r1 = await runPipeline(noKey, { demoKey: true });
+    expect(r1.piiKeyOrigin).toBe('demo-file');
+    const secrets = demoSecretsPath(lake);
+    expect(secrets.startsWith(join(lake, ''))).toBe(false);
+    expect(statSync(secrets).mode & 0o777).toBe(0o600);
+    const keys1 = await withLake(lake, (db) => db.all(`SELECT student_key FROM refined.students ORDER BY 1`));
+    put(landing, 'sis/2025-09-02/students.csv', STUDENTS.replace('1000003,3000000003,Smith,Cara', '1000004,3000000004,Jones,Dee'));
+    expect((await runPipeline(noKey, { demoKey: true })).status).toBe('succeeded');
+    const keys2 = await withLake(lake, (db) => db.all(`SELECT student_key FROM refined.students ORDER BY 1`));
+    expect(keys2).toEqual(expect.arrayContaining(keys1));
+    expect(keys2).toHaveLength(4);
+  });
+
+  it('computes non-person keys the same way in SQL and TypeScript', async () => {
+    const db = await Db.open(':memory:');
+    try {
+      await db.run(EDLAKE_KEY_MACRO);
+      const sql = await db.scalar<string>(`SELECT edlake_key('district', ['ALG1', '6011111', '2026', 'S-01', NULL, 'Fall Semester'])`);
+      expect(sql).toBe(edlakeKey('district', ['ALG1', '6011111', 2026, 'S-01', null, 'Fall Semester']));
+    } finally {
+      db.close();
+    }
+    expect(hmacKey('district', ' ABC ')).toBe(hmacKey('district', 'abc', TEST_PII_KEY));
+  });
+});
+
+describe('edlake pipeline run --json', () => {
+  it('prints the run record with its files', async () => {
+    const landing = baseLanding();
+    const lake = dir('lake');
+    const out: string[] = [];
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => {
+      out.push(String(s));
+      return true;
+    });
+    const env = process.env['EDLAKE_PII_KEY'];
+    process.env['EDLAKE_PII_KEY'] = TEST_PII_KEY;
+    try {
+      expect(await main(['pipeline', 'run', '--landing', landing, '--lake', lake, '--json'])).toBe(0);
+    } finally {
+      spy.mockRestore();
+      if (env === undefined) delete process.env['EDLAKE_PII_KEY'];
+      else process.env['EDLAKE_PII_KEY'] = env;
+    }
+    const record = JSON.parse(out.join('')) as { files: Array<{ path: string; source: string; status: string; rows: Record<string, number> }> };
+    expect(record.files.map((f) => [f.path, f.source, f.status, f.rows['delivered']])).toEqual([
+      ['oneroster/2025-09-01/orgs.csv', 'oneroster', 'loaded', 2],
+      ['sis/2025-09-01/students.csv', 'sis', 'loaded', 3],
+    ]);
+  });
+});
