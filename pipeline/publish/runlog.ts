@@ -49,14 +49,22 @@ export function summarizeRun(file: string, record: unknown): RunSummary {
     if (Number.isFinite(d)) durationMs = d;
   }
   const filesField = pick(record, 'files');
+  let status = str(pick(record, 'status', 'outcome')) ?? 'unknown';
+  // A run whose data tests blocked publishing succeeded as a run but published nothing (pipeline/nightly.ts).
+  const publish = pick(record, 'stages.publish');
+  if (status === 'succeeded' && isObj(publish) && publish['published'] === false) {
+    status = `blocked: ${str(publish['reason']) ?? 'not published'}`;
+  } else if (status === 'failed' && str(pick(record, 'error'))) {
+    status = `failed: ${str(pick(record, 'error'))}`;
+  }
   return {
     runId: str(pick(record, 'runId', 'run_id', 'id')) ?? base,
     file,
-    status: str(pick(record, 'status', 'outcome')) ?? 'unknown',
+    status,
     startedAt,
     finishedAt,
     durationMs,
-    snapshotId: num(pick(record, 'snapshotId', 'snapshot_id', 'publish.snapshotId', 'publish.snapshot_id', 'snapshot.id', 'snapshot.snapshot_id')),
+    snapshotId: num(pick(record, 'stages.publish.snapshotId', 'snapshotId', 'snapshot_id', 'publish.snapshotId', 'snapshot.id')),
     files: Array.isArray(filesField) ? filesField.length : num(filesField),
     record,
   };

@@ -35,8 +35,10 @@ describe('edlake snapshots and runs commands', () => {
     }
     db.close();
     await fs.mkdir(path.join(lake, 'runs'));
-    await fs.writeFile(path.join(lake, 'runs', 'run-1.json'), JSON.stringify({ runId: 'run-1', status: 'published', startedAt: '2026-03-03T09:58:00Z', finishedAt: '2026-03-03T10:00:00Z', files: [{}, {}], snapshotId: 1 }));
-    await fs.writeFile(path.join(lake, 'runs', 'run-2.json'), JSON.stringify({ runId: 'run-2', status: 'blocked', startedAt: '2026-03-04T09:58:00Z', durationMs: 61000 }));
+    // Records shaped as pipeline/run.ts writes them (RunRecord), abridged.
+    await fs.writeFile(path.join(lake, 'runs', 'run-1.json'), JSON.stringify({ runId: 'run-1', status: 'succeeded', startedAt: '2026-03-03T09:58:00Z', finishedAt: '2026-03-03T10:00:00Z', files: [{}, {}], stages: { publish: { published: true, snapshotId: 1 } } }));
+    await fs.writeFile(path.join(lake, 'runs', 'run-2.json'), JSON.stringify({ runId: 'run-2', status: 'succeeded', startedAt: '2026-03-04T09:58:00Z', finishedAt: '2026-03-04T09:59:01Z', files: [], stages: { publish: { published: false, reason: 'a data test of severity error failed' } } }));
+    await fs.writeFile(path.join(lake, 'runs', 'run-0.json'), JSON.stringify({ runId: 'run-0', status: 'failed', error: 'the lake is locked', startedAt: '2026-03-02T09:58:00Z', files: [] }));
     await fs.writeFile(path.join(lake, 'runs', 'run-3.json'), '{ not json');
   });
   afterAll(async () => {
@@ -74,12 +76,13 @@ describe('edlake snapshots and runs commands', () => {
   });
 
   it('lists the run log, newest first, naming an unreadable record', async () => {
-    const r = await edlake(['runs', '--lake', lake]);
+    const r = await edlake(['pipeline', 'runs', '--lake', lake]);
     expect(r.code, r.stderr).toBe(0);
     const lines = r.stdout.trim().split('\n');
-    expect(lines[1]).toMatch(/^run-2\s+2026-03-04 01:58 PST\s+blocked\s+61\.0 s\s+-\s+-$/);
-    expect(lines[2]).toMatch(/^run-1\s+2026-03-03 01:58 PST\s+published\s+120\.0 s\s+2\s+1$/);
-    expect(lines[3]).toMatch(/^run-3\s+-\s+unreadable: .*run-3\.json/);
+    expect(lines[1]).toMatch(/^run-2\s+2026-03-04 01:58 PST\s+blocked: a data test of severity error failed\s+61\.0 s\s+0\s+-$/);
+    expect(lines[2]).toMatch(/^run-1\s+2026-03-03 01:58 PST\s+succeeded\s+120\.0 s\s+2\s+1$/);
+    expect(lines[3]).toMatch(/^run-0\s+2026-03-02 01:58 PST\s+failed: the lake is locked\s+-\s+0\s+-$/);
+    expect(lines[4]).toMatch(/^run-3\s+-\s+unreadable: .*run-3\.json/);
   });
 
   it('verify exits 1 naming the altered file; expire keeps what is needed', async () => {
