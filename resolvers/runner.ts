@@ -8,6 +8,7 @@
  */
 import { LRUCache } from 'lru-cache';
 import type { Row } from '../src/db/duckdb.ts';
+import { QueryCancelledError } from '../src/db/pool.ts';
 import type { OpenedSnapshot } from './snapshots.ts';
 
 /** Parameter values resolvers pass; lists travel as JSON text (see `inList`). */
@@ -42,6 +43,7 @@ const cache = new LRUCache<string, Row[]>({
 });
 
 let cacheEnabled = true;
+const inflight = new Map<string, Promise<Row[]>>();
 
 /** Forget cached rows (tests, and a snapshot that expired). */
 export function clearQueryCache(): void {
@@ -78,13 +80,32 @@ export class SnapshotQueries {
       bound[k] = Array.isArray(v) ? JSON.stringify(v) : (v as string | number | boolean | null);
     }
     const key = `${this.snap.info.id}\u0000${sql}\u0000${JSON.stringify(bound)}`;
-    const hit = cacheEnabled ? cache.get(key) : undefined;
-    if (hit) return hit as T[];
+    if (cacheEnabled) {
+      const hit = cache.get(key);
+      if (hit) return hit as T[];
+      // identical statements already running for other requests: wait for their rows
+      const running = inflight.get(key);
+      if (running) {
+        try {
+          return (await running) as T[];
+        } catch (err) {
+          // the request that ran it went away: run it for this one, unless this one is cancelled too
+          if (!(err instanceof QueryCancelledError) || this.req.signal.aborted) throw err;
+        }
+      }
+    }
     const t0 = performance.now();
-    const rows = await this.snap.pool.use((db) => db.query<T>(sql, bound), this.req.signal);
+    const p = this.snap.pool.use((db) => db.query<T>(sql, bound), this.req.signal);
+    if (cacheEnabled) {
+      inflight.set(key, p);
+      p.then(
+        (rows) => cache.set(key, rows),
+        () => undefined,
+      ).finally(() => inflight.delete(key));
+    }
+    const rows = await p;
     this.req.sqlMs += performance.now() - t0;
     this.req.executed++;
-    if (cacheEnabled) cache.set(key, rows);
     return rows;
   }
 }
