@@ -337,6 +337,9 @@ export class CsvFile {
   }
 
   async close(): Promise<void> {
+    // a file that came out without data rows (a tiny district, a quiet night) is what a correct
+    // pipeline rejects as header_only: truth says so
+    if (this.rowNo === 0) this.record(null, null, 'header_only', 'header line, no data rows');
     await this.flush();
     if (!this.wroteBom) {
       // a file with nothing written at all still gets its BOM
