@@ -273,7 +273,8 @@ export function buildApp(opts: AppOptions): App {
 
   const adapter = createServerAdapter((request: Request) => fetch(request));
   function handleNode(req: IncomingMessage, res: ServerResponse): void {
-    void adapter.handleNodeRequestAndResponse(req, res);
+    // The adapter is itself a Node request listener (handleNodeRequestAndResponse alone never answers).
+    void adapter(req, res);
   }
 
   return { yoga, fetch, handleNode, metrics, verifier };

@@ -1,0 +1,94 @@
+/**
+ * Benchmark of the marts stage: model-by-model build times, data-test time and peak memory.
+ *
+ *   npx tsx bench/marts.ts --students 100000            # generate, run raw+refined, then time the marts
+ *   npx tsx bench/marts.ts --lake DIR                   # time the marts over an existing lake
+ *   options: --threads N (DuckDB threads, default all cores), --memory-limit 4GB, --seed S, --json
+ *
+ * The lake's working database is copied first, so the lake itself is left as it was. Peak memory
+ * is the process's maximum resident set (DuckDB runs in process).
+ */
+import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Db } from '../src/db/duckdb.ts';
+import { loadConfig } from '../src/config.ts';
+import { runModels } from '../pipeline/models/runner.ts';
+import { runPipeline } from '../pipeline/run.ts';
+import { generate, parseArgs as parseGenerateArgs } from '../seeds/generator/generate.ts';
+
+const { values } = parseArgs({
+  options: {
+    students: { type: 'string' },
+    seed: { type: 'string', default: '1' },
+    lake: { type: 'string' },
+    threads: { type: 'string' },
+    'memory-limit': { type: 'string' },
+    json: { type: 'boolean', default: false },
+  },
+});
+
+const log = (m: string) => process.stderr.write(`${m}\n`);
+const mb = (kb: number) => Math.round(kb / 1024);
+
+async function prepareLake(): Promise<string> {
+  if (values.lake) return path.resolve(values.lake);
+  if (!values.students) throw new Error('give --lake DIR or --students N');
+  const base = path.resolve('bench/out', `marts-${values.students}-${values.seed}`);
+  const lake = path.join(base, 'lake');
+  if (existsSync(path.join(lake, 'work.duckdb'))) return lake;
+  const out = path.join(base, 'gen');
+  if (!existsSync(path.join(out, 'generator.json'))) {
+    log(`generating ${values.students} students into ${out}`);
+    await generate(parseGenerateArgs({ students: values.students, seed: values.seed, out }));
+  }
+  log('running raw and refined');
+  process.env['EDLAKE_PII_KEY'] ??= 'benchmark-only-key-0123456789abcdefghijklmnop';
+  const record = await runPipeline(loadConfig({ landing: path.join(out, 'landing'), lake }), { log });
+  if (record.status !== 'succeeded') throw new Error(`pipeline run failed: ${record.error}`);
+  return lake;
+}
+
+const lake = await prepareLake();
+const copyDir = path.join(os.tmpdir(), `edlake-bench-marts-${process.pid}`);
+mkdirSync(copyDir, { recursive: true });
+const copy = path.join(copyDir, 'work.duckdb');
+copyFileSync(path.join(lake, 'work.duckdb'), copy);
+const rssBefore = process.resourceUsage().maxRSS;
+const settings: Record<string, string> = {};
+if (values.threads) settings['threads'] = values.threads;
+if (values['memory-limit']) settings['memory_limit'] = values['memory-limit'];
+const db = await Db.open(copy, { settings });
+const students = await db.scalar<number>(`SELECT count(*) FROM refined.students`);
+const t0 = performance.now();
+const result = await runModels(db, { onModel: (m, k, n) => log(`[${k + 1}/${n}] ${m.name}: ${m.rows} rows, ${m.ms.toFixed(0)} ms`) });
+const total = performance.now() - t0;
+const testsMs = result.tests.reduce((a, t) => a + t.ms, 0);
+const modelsMs = result.models.reduce((a, m) => a + m.ms, 0);
+db.close();
+rmSync(copyDir, { recursive: true, force: true });
+const report = {
+  lake,
+  refinedStudents: students,
+  cores: os.cpus().length,
+  threads: values.threads ?? 'all',
+  totalSeconds: Math.round(total / 100) / 10,
+  modelsSeconds: Math.round(modelsMs / 100) / 10,
+  testsSeconds: Math.round(testsMs / 100) / 10,
+  peakRssMb: mb(process.resourceUsage().maxRSS),
+  rssBeforeMb: mb(rssBefore),
+  blocked: result.blocked,
+  models: result.models.map((m) => ({ name: m.name, rows: m.rows, ms: Math.round(m.ms) })),
+  slowestTests: [...result.tests].sort((a, b) => b.ms - a.ms).slice(0, 5).map((t) => ({ name: t.name, ms: Math.round(t.ms) })),
+};
+if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+else {
+  process.stdout.write(
+    [
+      `marts over ${students} students (${lake}), ${report.cores} cores, threads ${report.threads}`,
+      ...report.models.map((m) => `  ${m.name.padEnd(34)} ${String(m.rows).padStart(11)} rows ${String(m.ms).padStart(8)} ms`),
+      `models ${report.modelsSeconds} s, data tests ${report.testsSeconds} s, total ${report.totalSeconds} s (with seeds); peak RSS ${report.peakRssMb} MB; blocked ${report.blocked}`,
+    ].join('\n') + '\n',
+  );
+}
