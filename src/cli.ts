@@ -12,6 +12,7 @@ import { registerSnapshots } from './cli/snapshots.ts';
 import { registerModel } from './cli/model.ts';
 import { registerServe } from './cli/serve.ts';
 import { registerToken } from './cli/token.ts';
+import { registerDemo } from './cli/demo.ts';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerModel(program);
   registerServe(program);
   registerToken(program);
+  registerDemo(program);
   registerSnapshots(program); // keep last: attaches `runs` and `schedule` to `pipeline` when registered above
   return program;
 }
