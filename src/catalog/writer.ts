@@ -154,6 +154,18 @@ async function filesIntact(lake: string, files: DataFile[]): Promise<boolean> {
   return true;
 }
 
+/**
+ * Test hook: EDLAKE_TEST_PUBLISH_TIME (an ISO instant) stands for the clock, so that end-to-end
+ * tests can publish "night 1" and "night 2" on different days from a real `edlake pipeline run`.
+ */
+function testPublishTime(): Date | undefined {
+  const v = process.env['EDLAKE_TEST_PUBLISH_TIME'];
+  if (!v) return undefined;
+  const d = new Date(v);
+  if (Number.isNaN(d.getTime())) throw new PublishError(`EDLAKE_TEST_PUBLISH_TIME: expected an ISO instant, got ${JSON.stringify(v)}`);
+  return d;
+}
+
 /** Publish a snapshot of the given tables. Only one publisher at a time (the pipeline holds the lake lock). */
 export async function writeSnapshot(input: PublishInput): Promise<PublishResult> {
   const t0 = performance.now();
@@ -254,7 +266,7 @@ export async function writeSnapshot(input: PublishInput): Promise<PublishResult>
   }
   crashPoint('data-placed');
 
-  const now = input.now ?? new Date();
+  const now = input.now ?? testPublishTime() ?? new Date();
   const prevTime = previous ? Date.parse(previous.manifest.published_at) : -Infinity;
   const publishedAt = new Date(Math.max(now.getTime(), prevTime + 1)).toISOString();
   const manifest: Manifest = {
