@@ -65,10 +65,10 @@ rmSync(out, { recursive: true, force: true });
 measure([...tsx, 'generate', '--students', students, '--seed', seed, '--out', out, '--through', before]);
 console.log(`generated in ${gen.seconds.toFixed(1)} s (full year); deliveries ${dates[0]} .. ${last}`);
 
-const year = measure([...tsx, 'pipeline', 'run', '--landing', join(out, 'landing'), '--lake', lake, '--json'], env);
+const year = measure([...tsx, 'pipeline', 'run', '--until', 'refined', '--landing', join(out, 'landing'), '--lake', lake, '--json'], env);
 const r1 = JSON.parse(year.stdout) as { status: string; summary: { seen: number; rows: { delivered: number } }; durations: Record<string, number> };
 measure([...tsx, 'generate', '--students', students, '--seed', seed, '--out', out, '--through', last]);
-const night = measure([...tsx, 'pipeline', 'run', '--landing', join(out, 'landing'), '--lake', lake, '--json'], env);
+const night = measure([...tsx, 'pipeline', 'run', '--until', 'refined', '--landing', join(out, 'landing'), '--lake', lake, '--json'], env);
 const r2 = JSON.parse(night.stdout) as typeof r1;
 
 const fmt = (n: number) => n.toLocaleString('en-US');
