@@ -9,6 +9,7 @@ import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
 import { createServerAdapter } from '@whatwg-node/server';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Config } from '../config.ts';
@@ -63,6 +64,17 @@ export const DEFAULT_LIMITS: Limits = {
   maxDirectives: 20,
   maxBodyBytes: 64 * 1024,
 };
+
+export const GRAPHIQL_DEFAULT_QUERY = `# edlake: put your token in Headers as {"Authorization": "Bearer <token>"}
+# (a demo token: edlake token --role teacher --staff <staff ID>)
+{
+  viewer { role scope sections schools }
+  published {
+    snapshot { id publishedAt dataThrough }
+    students(first: 5) { totalCount edges { node { key gradeLevel attendance { tier absenceRate } } } }
+  }
+}
+`;
 
 export interface App {
   yoga: YogaServerInstance<Record<string, unknown>, GraphQLContext>;
@@ -159,9 +171,14 @@ export function buildApp(opts: AppOptions): App {
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/yoga-health',
     landingPage: false,
+    // GraphiQL with its assets inlined (no CDN); the caller puts `Authorization: Bearer <token>` in the headers pane
     graphiql: cfg.apiProduction
       ? false
-      : { title: 'edlake GraphQL', headers: JSON.stringify({ Authorization: 'Bearer <token from: edlake token --role ROLE --staff ID>' }) },
+      : {
+          title: 'edlake GraphQL',
+          defaultQuery: GRAPHIQL_DEFAULT_QUERY,
+        },
+    renderGraphiQL,
     cors:
       cfg.apiCorsOrigins.length > 0
         ? { origin: cfg.apiCorsOrigins, credentials: false, methods: ['GET', 'POST'], allowedHeaders: ['authorization', 'content-type', 'x-graphql-yoga-csrf'], maxAge: 600 }
