@@ -259,6 +259,9 @@ describe('end to end on a generated district', () => {
     expect(models.blocked).toBe(false);
     const conservation = models.tests.find((t) => t.name === 'project.conservation_raw_to_refined')!;
     expect(conservation.status).toBe('pass');
+    // every code the generator's sources deliver is mapped by the seeds
+    const unmapped = models.tests.find((t) => t.name === 'project.unmapped_descriptors')!;
+    expect(unmapped.sample).toEqual([]);
   });
 
   it('attendance, tier and chronic flag of every enrolled student agree with the landing files', async () => {
