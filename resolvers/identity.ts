@@ -34,10 +34,12 @@ export class IdentityStore implements StaffDirectory {
   constructor(
     readonly file: string,
     readonly auditFile: string,
+    /** Tenant (district) whose staff the API serves: staff IDs are only unique within a tenant. */
+    readonly tenant?: string,
   ) {}
 
-  static forLake(lake: string): IdentityStore {
-    return new IdentityStore(path.join(lake, 'identity', 'identity.duckdb'), path.join(lake, 'audit', 'reidentification.jsonl'));
+  static forLake(lake: string, tenant?: string): IdentityStore {
+    return new IdentityStore(path.join(lake, 'identity', 'identity.duckdb'), path.join(lake, 'audit', 'reidentification.jsonl'), tenant);
   }
 
   private async withDb<T>(fn: (db: Db) => Promise<T>): Promise<T> {
@@ -73,9 +75,22 @@ export class IdentityStore implements StaffDirectory {
 
   async staffKeyByEmail(email: string): Promise<string | undefined> {
     const rows = await this.withDb((db) =>
-      db.all<Row & { staff_key: string }>(`SELECT staff_key FROM ${IDENTITY.staff} WHERE lower(email) = lower($email)`, { email }),
+      db.all<Row & { staff_key: string }>(
+        `SELECT DISTINCT staff_key FROM ${IDENTITY.staff} WHERE lower(trim(email)) = lower(trim($email)) AND ($tenant IS NULL OR tenant = $tenant)`,
+        { email, tenant: this.tenant ?? null },
+      ),
     );
     // an e-mail shared by two staff records names nobody
+    return rows.length === 1 ? rows[0]?.staff_key : undefined;
+  }
+
+  async staffKeyById(staffUniqueId: string): Promise<string | undefined> {
+    const rows = await this.withDb((db) =>
+      db.all<Row & { staff_key: string }>(
+        `SELECT DISTINCT staff_key FROM ${IDENTITY.staff} WHERE lower(trim(staff_unique_id)) = lower(trim($id)) AND ($tenant IS NULL OR tenant = $tenant)`,
+        { id: staffUniqueId, tenant: this.tenant ?? null },
+      ),
+    );
     return rows.length === 1 ? rows[0]?.staff_key : undefined;
   }
 

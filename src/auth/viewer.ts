@@ -3,7 +3,8 @@
  *
  * The token only names the caller (staff unique ID or e-mail) and the role. The staff key is the
  * keyed hash of decision 0001 (HMAC-SHA256 with EDLAKE_PII_KEY over tenant|lower(trim(id))), the
- * same function the pipeline uses to key staff; an e-mail is looked up in the identity store.
+ * same function the pipeline uses to key staff; without that key, and for an e-mail, the identity
+ * store is asked.
  * What the viewer may see (its scope) is derived from the snapshot's roster: resolvers/scope.ts.
  */
 import { createHmac } from 'node:crypto';
@@ -17,9 +18,10 @@ export interface Viewer {
   staffKey: string | undefined;
 }
 
-/** Looks up staff keys by e-mail (the identity store). */
+/** Looks up staff keys by e-mail or staff unique ID (the identity store). */
 export interface StaffDirectory {
   staffKeyByEmail(email: string): Promise<string | undefined>;
+  staffKeyById(staffUniqueId: string): Promise<string | undefined>;
 }
 
 export interface KeyConfig {
@@ -36,6 +38,9 @@ export async function viewerFor(identity: Identity, keys: KeyConfig, directory?:
   let staffKey: string | undefined;
   if (identity.staffId !== undefined && keys.piiKey !== undefined) {
     staffKey = personKey(keys.piiKey, keys.tenant, identity.staffId);
+  } else if (identity.staffId !== undefined && directory !== undefined) {
+    // without the PII key, the identity store maps the staff unique ID to its key
+    staffKey = await directory.staffKeyById(identity.staffId);
   } else if (identity.email !== undefined && directory !== undefined) {
     staffKey = await directory.staffKeyByEmail(identity.email);
   }

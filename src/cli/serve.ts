@@ -22,7 +22,7 @@ export function registerServe(program: Command): void {
       const cfg = loadConfig({ lake: o.lake, port: o.port });
       const log = (e: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...e })}\n`);
       const source = new CatalogSnapshotSource({ lake: cfg.lake, timezone: cfg.timezone });
-      const app = buildApp({ config: cfg, source, identity: IdentityStore.forLake(cfg.lake), lake: cfg.lake });
+      const app = buildApp({ config: cfg, source, identity: IdentityStore.forLake(cfg.lake, cfg.tenant), lake: cfg.lake });
       const started = await startServer(app, cfg.port);
       log({
         level: 'info',

@@ -155,6 +155,14 @@ for (const indexed of [true, false]) describe(indexed ? 'with the serving index'
       expect((await allStudents(await h.token({ role: 'principal', staffId: former.staff_unique_id }))).size).toBe(0);
     });
 
+    it('without the PII key, the staff ID is found in the identity store', async () => {
+      const nokey = await harness({ env: { EDLAKE_PII_KEY: '' }, fixture: h.fx });
+      const p = d.principals[2]!;
+      const r = await nokey.gql(await nokey.token({ role: 'principal', staffId: p.staff_unique_id }), `{ viewer { staffKey schools } }`);
+      expect(r.body.data).toEqual({ viewer: { staffKey: p.staff_key, schools: 1 } });
+      await nokey.close();
+    });
+
     it('can be named by e-mail through the identity store', async () => {
       const p = d.principals[1]!;
       const tok = await h.token({ role: 'principal', email: p.email.toUpperCase() });

@@ -33,7 +33,7 @@ export async function harness(opts: { env?: Record<string, string>; limits?: Par
   const fx = opts.fixture ?? (await buildFixture());
   const config = loadConfig({}, { EDLAKE_JWT_SECRET: JWT_SECRET, EDLAKE_PII_KEY: PII_KEY, EDLAKE_TENANT: TENANT, ...(opts.env ?? {}) });
   const auditFile = path.join(mkdtempSync(path.join(tmpdir(), 'edlake-audit-')), 'reidentification.jsonl');
-  const identity = new IdentityStore(fx.identityFile, auditFile);
+  const identity = new IdentityStore(fx.identityFile, auditFile, TENANT);
   const logs: LogEntry[] = [];
   clearQueryCache();
   const app = buildApp({ config, source: fx.source, identity, log: (e) => logs.push(e), ...(opts.limits ? { limits: opts.limits } : {}) });
