@@ -3,18 +3,19 @@
 -- over the student's last N enrolled instructional days (N = rolling_window_school_days), and the
 -- longest run of consecutive full-day absences.
 WITH days AS (
-  SELECT f.tenant, f.student_key, f.calendar_date, max(f.absent_fraction) AS absent_fraction,
-         bool_or(f.is_full_day_absence) AS is_full_day_absence
+  -- fct_student_attendance_daily has one row per student and day (bld_enrollment_days resolves overlaps)
+  SELECT f.tenant, f.student_key, f.calendar_date, f.absent_fraction, f.is_full_day_absence
   FROM marts.fct_student_attendance_daily f
   JOIN marts.bld_as_of a ON a.tenant = f.tenant AND a.school_year = f.school_year
-  GROUP BY ALL
 ),
 ranked AS (
+  -- one sort per student: recency from the row number, and runs of absences numbered by the
+  -- count of non-absent days before them (constant along a run)
   SELECT *,
-    row_number() OVER (PARTITION BY tenant, student_key ORDER BY calendar_date DESC) AS recency,
-    row_number() OVER (PARTITION BY tenant, student_key ORDER BY calendar_date)
-      - row_number() OVER (PARTITION BY tenant, student_key, is_full_day_absence ORDER BY calendar_date) AS island
+    count(*) OVER (PARTITION BY tenant, student_key) - row_number() OVER w + 1 AS recency,
+    count(*) FILTER (WHERE NOT is_full_day_absence) OVER w AS island
   FROM days
+  WINDOW w AS (PARTITION BY tenant, student_key ORDER BY calendar_date)
 ),
 streaks AS (
   SELECT tenant, student_key, max(n) AS longest_absence_streak
