@@ -16,6 +16,8 @@ import type { Config } from '../src/config.ts';
 import { type Db, ident, literal } from '../src/db/duckdb.ts';
 import type { FileRejectionReason, RowQuarantineReason } from '../src/quality/reasons.ts';
 import { refinedDdl } from './contracts/index.ts';
+import { loadSeeds } from '../seeds/load.ts';
+import { unmappedDescriptors, type UnmappedDescriptor } from './descriptors.ts';
 import { acquireLakeLock } from './lock.ts';
 import { catalog, discover, ingestFile, rawViews, SeenFiles, type RawFile } from './raw.ts';
 import { refineBatch, type FileOutcome, type IdDetection } from './refine.ts';
@@ -79,6 +81,12 @@ export interface RunRecord {
   durations: Record<string, number>;
   /** Results reported by appended stages. */
   stages: Record<string, unknown>;
+  /** Descriptor codes refined in this run that no seed table maps (reported, kept as delivered). */
+  unmappedDescriptors: UnmappedDescriptor[];
+  /** Descriptor types refined as delivered for which the seeds hold no mapping at all. */
+  descriptorTypesWithoutSeeds: string[];
+  /** Problems that did not fail the run (e.g. the seeds could not be loaded for the descriptor report). */
+  warnings: string[];
 }
 
 export interface StageContext {
@@ -304,6 +312,9 @@ export async function runPipeline(config: Config, opts: RunOptions = {}): Promis
     idDetection: [],
     durations: { lock: Date.now() - t0 },
     stages: {},
+    unmappedDescriptors: [],
+    descriptorTypesWithoutSeeds: [],
+    warnings: [],
   };
   let work: WorkDb | undefined;
   const step = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
@@ -337,6 +348,19 @@ export async function runPipeline(config: Config, opts: RunOptions = {}): Promis
       ),
     );
     buildRecord(record, files, outcomes, tenants, config.quarantineLimit);
+    await step('descriptors', async () => {
+      try {
+        await loadSeeds(w.db);
+        record.unmappedDescriptors = await unmappedDescriptors(
+          w.db,
+          files.filter((f) => f.status === 'loaded').map((f) => f.sha256),
+          25,
+          record.descriptorTypesWithoutSeeds,
+        );
+      } catch (err) {
+        record.warnings.push(`descriptor report skipped: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    });
     for (const stage of opts.stages ?? []) {
       record.stages[stage.name] = (await step(stage.name, () => stage.run({ db: w.db, runId, lake, landing, config, record }))) ?? null;
     }

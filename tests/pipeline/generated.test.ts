@@ -265,6 +265,25 @@ describe('a generated district through raw and refined', () => {
     });
   });
 
+  it('reports delivered descriptor codes that no seed maps, and only those', () => {
+    expect(record.warnings).toEqual([]);
+    const seedCodes = new Set(readCsv(join(process.cwd(), 'seeds', 'reference', 'attendance_codes.csv')).map((r) => r['code_value']!.toLowerCase()));
+    const delivered = new Set<string>();
+    for (const f of record.files.filter((x) => x.layout === 'sis.attendance' && x.status === 'loaded')) {
+      for (const r of readCsv(join(district, 'landing', f.path))) {
+        const key = Object.keys(r).find((k) => norm(k) === 'attendancecode' || norm(k) === 'attcode');
+        const code = key ? r[key] : undefined;
+        if (code) delivered.add(code);
+      }
+    }
+    expect(delivered.size).toBeGreaterThan(3);
+    const reported = new Set(record.unmappedDescriptors.filter((u) => u.descriptor === 'AttendanceEventCategoryDescriptor').map((u) => u.code));
+    const expected = [...delivered].filter((c) => !seedCodes.has(c.toLowerCase()) && !seedCodes.has(c.replace(/^.*#/, '').toLowerCase()));
+    // every SIS code without a seed is reported (Ed-Fi URIs of the second district may add more)
+    for (const c of expected) expect(reported.has(c), c).toBe(true);
+    for (const c of reported) expect(seedCodes.has(c.toLowerCase()) || seedCodes.has(c.replace(/^.*#/, '').toLowerCase()), c).toBe(false);
+  });
+
   it('loads nothing twice: a second run over the same landing finds no new file and changes no refined row', async () => {
     const count = async () =>
       withLake(lake, (db) =>
