@@ -40,6 +40,10 @@ export const dataFileSchema = z.object({
   sha256: sha256Hex,
   bytes: z.number().int().nonnegative(),
   row_count: z.number().int().nonnegative(),
+  /** Partition value of the file ('YYYY-MM' for a table split by month), when the table is split. */
+  partition: z.string().nullable().optional(),
+  /** Fingerprint of the file's rows (partitioned tables), to share unchanged partitions. */
+  content_fingerprint: z.string().optional(),
 });
 export type DataFile = z.infer<typeof dataFileSchema>;
 
@@ -56,6 +60,8 @@ export const tableEntrySchema = z.object({
   sort_keys: z.array(z.string()),
   /** Rows per Parquet row group requested from the writer (null: DuckDB's default). */
   row_group_size: z.number().int().positive().nullable().optional(),
+  /** Column whose calendar month splits the table into files (null: one file). */
+  partition_by: z.string().nullable().optional(),
   columns: z.array(columnSchema),
   files: z.array(dataFileSchema),
 });

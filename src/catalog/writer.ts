@@ -55,6 +55,11 @@ export interface PublishTable {
   sortKeys?: string[];
   /** Rows per Parquet row group (default DuckDB's 122,880); smaller groups let lookups skip more. */
   rowGroupSize?: number;
+  /**
+   * A DATE or TIMESTAMP column: write one file per calendar month of it, so that a table that grows
+   * by the day (attendance) rewrites only the current month's file each night.
+   */
+  partitionByMonthOf?: string;
 }
 
 export interface PublishInput {
@@ -122,6 +127,31 @@ async function fingerprint(db: Db, qualified: string, columns: Column[], duckdbV
   if (!row) throw new PublishError(`cannot fingerprint ${qualified}`);
   const fp = sha256(JSON.stringify({ columns, n: row.n, h1: row.h1, h2: row.h2, duckdb: duckdbVersion }));
   return { fp, rows: row.n };
+}
+
+const NO_MONTH = 'none';
+
+/** Per-month fingerprints of a table (rows whose partition column is NULL form the 'none' partition). */
+async function monthPartitions(
+  db: Db,
+  qualified: string,
+  column: string,
+  columns: Column[],
+  duckdbVersion: string,
+): Promise<Array<{ partition: string; rows: number; fp: string }>> {
+  const c = columns.find((x) => x.name === column);
+  if (!c) throw new PublishError(`${qualified}: partition column ${column} is not a column`);
+  if (!/^(DATE|TIMESTAMP)/.test(c.type)) throw new PublishError(`${qualified}: partition column ${column} is ${c.type}, expected DATE or TIMESTAMP`);
+  const col = ident(column);
+  const rows = await db.all<{ p: string; n: number; h1: string; h2: string }>(
+    `select coalesce(strftime(${col}, '%Y-%m'), '${NO_MONTH}') as p, count(*) as n, sum(hash(t)::hugeint)::varchar as h1, sum(hash(t, 'edlake')::hugeint)::varchar as h2
+       from ${qualified} as t group by 1 order by 1`,
+  );
+  return rows.map((r) => ({
+    partition: r.p,
+    rows: r.n,
+    fp: sha256(JSON.stringify({ columns, p: r.p, n: r.n, h1: r.h1, h2: r.h2, duckdb: duckdbVersion })),
+  }));
 }
 
 async function describe(db: Db, qualified: string): Promise<Column[]> {
@@ -212,25 +242,19 @@ export async function writeSnapshot(input: PublishInput): Promise<PublishResult>
     for (const k of sortKeys) {
       if (!columns.some((c) => c.name === k)) throw new PublishError(`${t.schema}.${t.table}: sort key ${k} is not a column`);
     }
-    const { fp, rows } = await fingerprint(input.db, qualified, columns, duckdbVersion);
     const prev = prevTables.get(`${t.schema}.${t.table}`);
-    let files: DataFile[];
-    let shared = false;
-    if (
-      prev &&
-      prev.content_fingerprint === fp &&
+    const sameLayout =
+      prev !== undefined &&
       JSON.stringify(prev.sort_keys) === JSON.stringify(sortKeys) &&
       (prev.row_group_size ?? null) === (t.rowGroupSize ?? null) &&
-      (await filesIntact(input.lake, prev.files))
-    ) {
-      files = prev.files;
-      shared = true;
-      filesShared += files.length;
-    } else {
+      (prev.partition_by ?? null) === (t.partitionByMonthOf ?? null);
+    const order = sortKeys.length ? ` order by ${sortKeys.map(ident).join(', ')}` : '';
+    const rg = t.rowGroupSize !== undefined ? `, row_group_size ${Math.max(1024, Math.floor(t.rowGroupSize))}` : '';
+
+    /** Write the rows of `where` to a content-addressed file (or find the same bytes already there). */
+    const writeFile = async (where: string, rowCount: number, extra: Pick<DataFile, 'partition' | 'content_fingerprint'>): Promise<DataFile> => {
       const tmp = path.join(L.tmp, `${t.schema}.${t.table}.${process.pid}.${randomBytes(6).toString('hex')}.parquet`);
-      const order = sortKeys.length ? ` order by ${sortKeys.map(ident).join(', ')}` : '';
-      const rg = t.rowGroupSize !== undefined ? `, row_group_size ${Math.max(1024, Math.floor(t.rowGroupSize))}` : '';
-      await input.db.run(`copy (select * from ${qualified}${order}) to ${literal(tmp)} (format parquet, compression zstd${rg})`);
+      await input.db.run(`copy (select * from ${qualified}${where}${order}) to ${literal(tmp)} (format parquet, compression zstd${rg})`);
       await fsyncFile(tmp);
       crashPoint('data-temp-written');
       const { sha256: sha, bytes } = await hashFile(tmp);
@@ -241,7 +265,6 @@ export async function writeSnapshot(input: PublishInput): Promise<PublishResult>
         // The same bytes are already in the lake (an earlier snapshot had this content): share them.
         await fs.rm(tmp);
         filesShared++;
-        shared = true;
       } else {
         await fs.rename(tmp, target);
         await fsyncDir(path.dirname(target));
@@ -249,7 +272,39 @@ export async function writeSnapshot(input: PublishInput): Promise<PublishResult>
         bytesWritten += bytes;
         bytesAdded += bytes;
       }
-      files = [{ path: rel, sha256: sha, bytes, row_count: rows }];
+      return { path: rel, sha256: sha, bytes, row_count: rowCount, ...extra };
+    };
+
+    let files: DataFile[] = [];
+    let fp: string;
+    let rows: number;
+    let shared = true;
+    const parts = t.partitionByMonthOf ? await monthPartitions(input.db, qualified, t.partitionByMonthOf, columns, duckdbVersion) : [];
+    if (parts.length > 0) {
+      // One file per month of the partition column: an append-only table rewrites only its last month.
+      const col = ident(t.partitionByMonthOf as string);
+      rows = parts.reduce((a, p) => a + p.rows, 0);
+      fp = sha256(JSON.stringify(parts.map((p) => [p.partition, p.fp])));
+      for (const p of parts) {
+        const old = sameLayout ? prev.files.find((f) => f.partition === p.partition && f.content_fingerprint === p.fp) : undefined;
+        if (old && (await filesIntact(input.lake, [old]))) {
+          files.push(old);
+          filesShared++;
+          continue;
+        }
+        shared = false;
+        const where = p.partition === NO_MONTH ? ` where ${col} is null` : ` where strftime(${col}, '%Y-%m') = ${literal(p.partition)}`;
+        files.push(await writeFile(where, p.rows, { partition: p.partition, content_fingerprint: p.fp }));
+      }
+    } else {
+      ({ fp, rows } = await fingerprint(input.db, qualified, columns, duckdbVersion));
+      if (sameLayout && prev.content_fingerprint === fp && (await filesIntact(input.lake, prev.files))) {
+        files = prev.files;
+        filesShared += files.length;
+      } else {
+        shared = false;
+        files = [await writeFile('', rows, {})];
+      }
     }
     entries.push({
       schema: t.schema,
@@ -259,6 +314,7 @@ export async function writeSnapshot(input: PublishInput): Promise<PublishResult>
       content_fingerprint: fp,
       sort_keys: sortKeys,
       row_group_size: t.rowGroupSize ?? null,
+      partition_by: parts.length > 0 ? (t.partitionByMonthOf ?? null) : null,
       columns,
       files,
     });
