@@ -138,7 +138,16 @@ async function resolve(
   if (!current) throw new SnapshotNotFoundError('NO_SNAPSHOTS', 'no snapshot has been published yet');
   const load = async (id: number): Promise<LoadedManifest | undefined> => {
     const hit = cache.get(id);
-    if (hit) return hit;
+    if (hit) {
+      // Manifests never change, but `expire` may remove one: a cached one must still be on disk.
+      try {
+        await fs.access(layout(lake).manifestFile(id));
+        return hit;
+      } catch {
+        cache.delete(id);
+        return undefined;
+      }
+    }
     const l = await readManifest(lake, id);
     if (l) cache.set(id, l);
     return l;

@@ -266,10 +266,16 @@ describe('expire', () => {
     await expect(openSnapshot(lake, { asOf: '2026-01-12', timezone: TZ })).rejects.toMatchObject({ code: 'EXPIRED_SNAPSHOT' });
     await expect(openSnapshot(lake, { snapshotId: 1 })).rejects.toMatchObject({ code: 'EXPIRED_SNAPSHOT' });
 
+    // A long-lived reader that had read snapshot 3's manifest learns it expired, too.
+    const cat = new SnapshotCatalog(lake, { timezone: TZ });
+    expect((await cat.resolve({ snapshotId: 3 })).manifest.snapshot_id).toBe(3);
+
     // Never the newest: keep 0 days removes snapshot 3 but keeps 4.
     const rep2 = await expireSnapshots(lake, { keepDays: 0, now: day(400), graceMs: 0 });
     expect(rep2.expiredSnapshots).toEqual([3]);
     expect(rep2.keptSnapshots).toEqual([4]);
+    await expect(cat.resolve({ snapshotId: 3 })).rejects.toMatchObject({ code: 'EXPIRED_SNAPSHOT' });
+    expect((await cat.list()).map((s) => s.snapshot_id)).toEqual([4]);
     expect((await verifyCatalog(lake)).ok).toBe(true);
     const h4 = await openSnapshot(lake);
     expect(h4.snapshotId).toBe(4);
