@@ -20,6 +20,8 @@ export interface Delivered {
   abs: string;
   source: string;
   deliveryDate: string | null;
+  bytes: number;
+  mtimeMs: number;
 }
 
 const DATE_DIR = /^\d{4}-\d{2}-\d{2}$/;
@@ -39,7 +41,7 @@ export function discover(landing: string): Delivered[] {
         const parts = rel.split('/');
         const source = parts.length > 1 ? (parts[0] as string) : '';
         const date = parts.length > 2 && DATE_DIR.test(parts[1] as string) ? (parts[1] as string) : null;
-        out.push({ path: rel, abs, source, deliveryDate: date });
+        out.push({ path: rel, abs, source, deliveryDate: date, bytes: st.size, mtimeMs: Math.floor(st.mtimeMs) });
       }
     }
   };
@@ -63,6 +65,8 @@ export interface RawFile {
   encoding?: Encoding;
   delimiter?: string;
   bytes: number;
+  /** Modification time of the delivered file when it was read. */
+  mtimeMs?: number;
   rows: number;
   raggedRows: number;
   recognised?: Recognised;
@@ -74,14 +78,24 @@ export interface RawFile {
 export class SeenFiles {
   private readonly pairs = new Set<string>();
   private readonly loaded = new Map<string, { path: string; rows: number; layout: string | null }>();
+  /** path → size and modification time when the lake last hashed it (to skip re-hashing unchanged files). */
+  private readonly stat = new Map<string, string>();
 
   static async load(db: Db): Promise<SeenFiles> {
     const s = new SeenFiles();
-    const rows = await db.all<{ path: string; sha256: string; status: string; rows: number | null; layout: string | null }>(
-      `SELECT path, sha256, status, rows, layout FROM raw.files ORDER BY discovered_at`,
+    const rows = await db.all<{ path: string; sha256: string; status: string; rows: number | null; layout: string | null; bytes: number | null; mtime_ms: number | null }>(
+      `SELECT path, sha256, status, rows, layout, bytes, mtime_ms FROM raw.files ORDER BY discovered_at`,
     );
-    for (const r of rows) s.add(r.path, r.sha256, r.status, r.rows ?? 0, r.layout);
+    for (const r of rows) {
+      s.add(r.path, r.sha256, r.status, r.rows ?? 0, r.layout);
+      if (r.bytes !== null && r.mtime_ms !== null) s.stat.set(r.path, `${r.bytes}:${r.mtime_ms}`);
+    }
     return s;
+  }
+
+  /** The file is at a path the lake has catalogued with the same size and modification time: not re-read. */
+  unchanged(path: string, bytes: number, mtimeMs: number): boolean {
+    return this.stat.get(path) === `${bytes}:${mtimeMs}`;
   }
 
   add(path: string, sha256: string, status: string, rows: number, layout: string | null): void {
@@ -127,9 +141,12 @@ export async function ingestFile(work: WorkDb, lake: string, f: Delivered, seen:
 
 async function ingestOne(work: WorkDb, lake: string, f: Delivered, seen: SeenFiles): Promise<RawFile | undefined> {
   const { db } = work;
+  // Landing folders keep every night's files: a file already catalogued at this path with the same
+  // size and modification time is not read (nor hashed) again.
+  if (seen.unchanged(f.path, f.bytes, f.mtimeMs)) return undefined;
   const scan = await scanFile(f.abs);
   if (seen.seen(f.path, scan.sha256)) return undefined;
-  const base = { path: f.path, source: f.source, sha256: scan.sha256, deliveryDate: f.deliveryDate, bytes: scan.bytes, ...(scan.encoding ? { encoding: scan.encoding } : {}) };
+  const base = { path: f.path, source: f.source, sha256: scan.sha256, deliveryDate: f.deliveryDate, bytes: scan.bytes, mtimeMs: f.mtimeMs, ...(scan.encoding ? { encoding: scan.encoding } : {}) };
 
   // Same bytes already loaded under another name: a duplicate delivery, recorded, not loaded again.
   const known = seen.loadedAs(scan.sha256);
@@ -281,6 +298,7 @@ export async function catalog(db: Db, runId: string, entries: CatalogEntry[], tm
       encoding: r.encoding ?? null,
       delimiter: r.delimiter ?? null,
       bytes: r.bytes,
+      mtime_ms: r.mtimeMs ?? null,
       status: r.status,
       reason: r.reason ?? null,
       detail: r.detail ?? null,
@@ -301,7 +319,7 @@ export async function catalog(db: Db, runId: string, entries: CatalogEntry[], tm
      SELECT *, ${literal(runId)} AS run_id, now()::TIMESTAMP AS discovered_at
      FROM read_json(${literal(path)}, format = 'newline_delimited', columns = {
        sha256: 'VARCHAR', path: 'VARCHAR', source: 'VARCHAR', delivery_date: 'DATE', layout: 'VARCHAR', format: 'VARCHAR',
-       encoding: 'VARCHAR', delimiter: 'VARCHAR', bytes: 'BIGINT', status: 'VARCHAR', reason: 'VARCHAR', detail: 'VARCHAR',
+       encoding: 'VARCHAR', delimiter: 'VARCHAR', bytes: 'BIGINT', mtime_ms: 'DOUBLE', status: 'VARCHAR', reason: 'VARCHAR', detail: 'VARCHAR',
        duplicate_of: 'VARCHAR', rows: 'INTEGER', ragged_rows: 'INTEGER', column_map: 'VARCHAR', tenant: 'VARCHAR',
        refined: 'INTEGER', quarantined: 'INTEGER', duplicate_rows: 'INTEGER', skipped: 'INTEGER'})`,
   );

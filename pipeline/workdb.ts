@@ -41,6 +41,7 @@ const WORK_DDL = [
      rows INTEGER, ragged_rows INTEGER, column_map VARCHAR, tenant VARCHAR,
      refined INTEGER, quarantined INTEGER, duplicate_rows INTEGER, skipped INTEGER,
      run_id VARCHAR NOT NULL, discovered_at TIMESTAMP NOT NULL)`,
+  `ALTER TABLE raw.files ADD COLUMN IF NOT EXISTS mtime_ms DOUBLE`,
   `CREATE TABLE IF NOT EXISTS quarantine.rows (
      run_id VARCHAR NOT NULL, file_sha256 VARCHAR NOT NULL, path VARCHAR NOT NULL, row_number INTEGER,
      source VARCHAR NOT NULL, layout VARCHAR, entity VARCHAR, field VARCHAR, rule VARCHAR NOT NULL,
