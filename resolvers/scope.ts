@@ -12,7 +12,7 @@
  */
 import { POLICY, type Role } from '../src/auth/roles.ts';
 import { inList, type Params, type SnapshotQueries } from './runner.ts';
-import { T } from './tables.ts';
+import { REFINED, T } from './tables.ts';
 
 export type Scope =
   | { kind: 'all' }
@@ -26,7 +26,8 @@ export function activeOn(q: SnapshotQueries): string {
 
 /**
  * Derive the scope of a caller from the current snapshot. `staffKey` undefined: no staff record.
- * - teacher: sections of the current school year whose teacher of record is the caller;
+ * - teacher: their active staff-section associations on the snapshot's data-through date (refined
+ *   tier, when published), else sections of the current school year whose teacher of record they are;
  * - principal: schools of the caller's active principal assignments (dim_staff.principal_school_ids).
  */
 export async function deriveScope(q: SnapshotQueries, role: Role, staffKey: string | undefined): Promise<Scope> {
@@ -45,12 +46,22 @@ export async function deriveScope(q: SnapshotQueries, role: Role, staffKey: stri
     );
     return { kind: 'schools', schoolKeys: r.map((x) => x.school_key) };
   }
-  const r = await q.all<{ section_key: string; school_key: string }>(
-    `SELECT s.section_key, s.school_key FROM ${T.section} s
-      WHERE s.teacher_staff_key = $staff AND s.school_year = (SELECT max(school_year) FROM ${T.section})
-      ORDER BY 1`,
-    { staff: staffKey },
-  );
+  // the teacher's active staff-section associations when the snapshot carries them (refined tier),
+  // else the sections of the current school year whose teacher of record they are
+  const r = q.has(REFINED.staffSections)
+    ? await q.all<{ section_key: string; school_key: string }>(
+        `SELECT DISTINCT s.section_key, s.school_key FROM ${REFINED.staffSections} ss JOIN ${T.section} s ON s.section_key = ss.section_key
+          WHERE ss.staff_key = $staff
+            AND (ss.begin_date IS NULL OR ss.begin_date <= $on::DATE) AND (ss.end_date IS NULL OR ss.end_date >= $on::DATE)
+          ORDER BY 1`,
+        { staff: staffKey, on: activeOn(q) },
+      )
+    : await q.all<{ section_key: string; school_key: string }>(
+        `SELECT s.section_key, s.school_key FROM ${T.section} s
+          WHERE s.teacher_staff_key = $staff AND s.school_year = (SELECT max(school_year) FROM ${T.section})
+          ORDER BY 1`,
+        { staff: staffKey },
+      );
   return {
     kind: 'sections',
     sectionKeys: r.map((x) => x.section_key),

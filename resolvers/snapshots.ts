@@ -22,7 +22,7 @@ export interface SnapshotInfo {
 export interface OpenedSnapshot {
   info: SnapshotInfo;
   pool: Pool;
-  /** Names of the tables and views the snapshot publishes. */
+  /** Tables the snapshot publishes: marts by bare name, refined ones as `refined.<name>`. */
   tables: ReadonlySet<string>;
   /** The data dictionary and lineage kept in the snapshot's manifest. */
   dictionary: unknown;
@@ -150,11 +150,12 @@ export class InstanceSnapshotSource implements SnapshotSource {
     const pool = await Pool.create(snap.instance, this.poolSize, [`SET search_path = '${PUBLISHED_SCHEMA}'`]);
     const tables = new Set<string>();
     await pool.use(async (db) => {
-      for (const r of await db.all<{ name: string }>(
-        `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = $schema`,
-        { schema: PUBLISHED_SCHEMA },
+      for (const r of await db.all<{ schema: string; name: string }>(
+        `SELECT table_schema AS schema, table_name AS name FROM information_schema.tables WHERE table_schema IN ($published, 'refined')`,
+        { published: PUBLISHED_SCHEMA },
       )) {
-        tables.add(r.name);
+        // published tables by bare name (the search path), refined ones schema-qualified
+        tables.add(r.schema === PUBLISHED_SCHEMA ? r.name : `${r.schema}.${r.name}`);
       }
     });
     return { info: snap.info, pool, tables, dictionary: snap.dictionary ?? null };

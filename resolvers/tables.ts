@@ -22,6 +22,11 @@ export const T = {
 
 export type TableName = (typeof T)[keyof typeof T];
 
+/** Refined (analyst-tier) tables the API reads when a snapshot carries them, schema-qualified. */
+export const REFINED = {
+  staffSections: 'refined.staff_section_associations',
+} as const;
+
 /** Schema of the published marts inside a snapshot. */
 export const PUBLISHED_SCHEMA = 'marts';
 

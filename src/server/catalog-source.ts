@@ -73,7 +73,7 @@ export class CatalogSnapshotSource implements SnapshotSource {
       }
       const pool = await Pool.create(handle.instance, this.poolSize, [`SET search_path = '${PUBLISHED_SCHEMA}'`]);
       const m = handle.manifest;
-      const tables = new Set(m.tables.filter((t) => t.schema === PUBLISHED_SCHEMA).map((t) => t.name));
+      const tables = new Set(m.tables.map((t) => (t.schema === PUBLISHED_SCHEMA ? t.name : `${t.schema}.${t.name}`)));
       return {
         info: { id: m.snapshot_id, publishedAt: m.published_at, dataThrough: m.data_through, runId: m.run_id },
         pool,

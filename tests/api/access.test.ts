@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAudit } from '../../resolvers/identity.ts';
 import { setServingIndexEnabled } from '../../resolvers/serving.ts';
-import { activeOn, teacherStudents, type District, type FxSnapshot } from './fixture.ts';
+import { activeOn, teacherSections, teacherStudents, type District, type FxSnapshot } from './fixture.ts';
 import { harness, type Harness } from './helpers.ts';
 
 // The same checks with the serving index (decision 0602) and with SQL alone.
@@ -59,7 +59,7 @@ for (const indexed of [true, false]) describe(indexed ? 'with the serving index'
         const r = await h.gql(tok, `{ published { sections(first: 100) { edges { node { key students { key name { firstName lastName } } } } } } }`);
         expect(r.body.errors).toBeUndefined();
         const secs = (r.body.data as { published: { sections: { edges: Array<Edge<{ key: string; students: Array<{ key: string; name: { firstName: string } | null }> }>> } } }).published.sections.edges;
-        const activeSecs = new Set(d.staffSections.filter((x) => x.staff_key === t.staff_key).map((x) => x.section_key));
+        const activeSecs = teacherSections(d, t.staff_key);
         expect(new Set(secs.map((e) => e.node.key))).toEqual(activeSecs);
         const nested = new Set(secs.flatMap((e) => e.node.students.map((s) => s.key)));
         expect(nested).toEqual(expected);
@@ -89,7 +89,7 @@ for (const indexed of [true, false]) describe(indexed ? 'with the serving index'
       const tok = await h.token({ role: 'teacher', staffId: t.staff_unique_id });
       const r = await h.gql(tok, `{ published { classSectionComparison { sectionKey courseCode students attendanceRate attendanceRateCourseMean } } }`);
       const rows = (r.body.data as { published: { classSectionComparison: Array<{ sectionKey: string; attendanceRateCourseMean: number | null }> } }).published.classSectionComparison;
-      const own = new Set(d.staffSections.filter((x) => x.staff_key === t.staff_key).map((x) => x.section_key));
+      const own = teacherSections(d, t.staff_key);
       expect(new Set(rows.map((x) => x.sectionKey))).toEqual(own);
       for (const x of rows) expect(x.attendanceRateCourseMean).not.toBeNull();
     });

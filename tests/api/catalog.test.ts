@@ -24,11 +24,11 @@ beforeAll(async () => {
   lake = mkdtempSync(path.join(tmpdir(), 'edlake-api-lake-'));
   for (const s of fx.instances) {
     const db = new Db(await s.instance.connect());
-    const tables = await db.all<{ name: string }>(`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'marts' ORDER BY 1`);
+    const tables = await db.all<{ schema: string; name: string }>(`SELECT table_schema AS schema, table_name AS name FROM information_schema.tables WHERE table_schema IN ('marts', 'refined') ORDER BY 1, 2`);
     await writeSnapshot({
       lake, db, runId: s.info.runId ?? `run-${s.info.id}`, dataThrough: s.info.dataThrough, sourceFiles: [], dataTests: null, modelVersions: {},
       dictionary: { snapshot: s.info.id }, timezone: 'America/Los_Angeles', now: new Date(s.info.publishedAt),
-      tables: tables.map((t) => ({ schema: 'marts', table: t.name, tier: 'published' as const, sortKeys: t.name === 'fct_section_membership' ? ['school_key', 'section_key'] : [] })),
+      tables: tables.map((t) => ({ schema: t.schema, table: t.name, tier: t.schema === 'marts' ? ('published' as const) : ('refined' as const), sortKeys: t.name === 'fct_section_membership' ? ['school_key', 'section_key'] : [] })),
     });
     db.close();
   }

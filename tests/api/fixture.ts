@@ -36,7 +36,7 @@ export interface FxSection { section_key: string; school_key: string; course_cod
 export interface FxStudent { student_key: string; student_unique_id: string; school_key: string; grade_number: number; first_name: string; last_name: string; groups: string[] }
 export interface FxSpan { begin_date: string; end_date: string | null }
 export interface FxMembership extends FxSpan { student_key: string; section_key: string }
-export interface FxStaffSection extends FxSpan { staff_key: string; section_key: string }
+export interface FxStaffSection extends FxSpan { staff_key: string; section_key: string; coTeacher?: boolean }
 export interface FxAssignment extends FxSpan { staff_key: string; school_key: string; is_principal: boolean }
 export interface FxChronic { student_key: string; school_key: string; days_enrolled: number; days_absent: number }
 
@@ -105,6 +105,11 @@ export function buildDistrict(opts: { schools?: number; studentsPerSchool?: numb
         staffSections.push({ staff_key: teacher.staff_key, section_key: sec.section_key, begin_date: '2025-08-15', end_date: null });
       }
     }
+    // a teacher who left one of the school's sections in January (ended association, not the teacher of record)
+    // and a co-teacher of another section (active association, not the teacher of record)
+    const [t1, , t3] = teachers.slice(-3) as [FxStaff, FxStaff, FxStaff];
+    staffSections.push({ staff_key: t3.staff_key, section_key: (schoolSections[0] as FxSection).section_key, begin_date: '2025-08-15', end_date: '2026-01-15', coTeacher: true });
+    staffSections.push({ staff_key: t1.staff_key, section_key: (schoolSections[5] as FxSection).section_key, begin_date: '2025-09-01', end_date: null, coTeacher: true });
     for (let s = 1; s <= perSchool; s++) {
       const uid = `${i}${String(s).padStart(4, '0')}`;
       const groups = ['ALL', ...GROUPS.filter((_, gi) => r() < (gi === 0 ? 0.3 : gi >= 3 ? 0.33 : 0.15))];
@@ -151,9 +156,18 @@ export function activeOn(span: FxSpan, on: string): boolean {
   return span.begin_date <= on && (span.end_date === null || span.end_date >= on);
 }
 
-/** The oracle: keys of the students a teacher sees in a snapshot (their sections' active members). */
+/**
+ * The oracle: keys of the students a teacher sees in a snapshot: the active members (on that
+ * snapshot's date) of the sections the teacher is actively associated with on the CURRENT snapshot's
+ * date (scope comes from the current snapshot).
+ */
+export function teacherSections(d: District, staffKey: string): Set<string> {
+  const on = (d.snapshots[d.snapshots.length - 1] as FxSnapshot).dataThrough;
+  return new Set(d.staffSections.filter((x) => x.staff_key === staffKey && activeOn(x, on)).map((x) => x.section_key));
+}
+
 export function teacherStudents(d: District, staffKey: string, snap: FxSnapshot): Set<string> {
-  const secs = new Set(d.staffSections.filter((x) => x.staff_key === staffKey).map((x) => x.section_key));
+  const secs = teacherSections(d, staffKey);
   return new Set(snap.memberships.filter((m) => secs.has(m.section_key) && activeOn(m, snap.dataThrough)).map((m) => m.student_key));
 }
 
@@ -197,7 +211,7 @@ export async function snapshotInstance(d: District, snap: FxSnapshot): Promise<D
     const ps = [...principalSchools(d, s.staff_key, on)].map((k) => schoolId.get(k));
     return { tenant: TENANT, staff_key: s.staff_key, is_principal: ps.length > 0, is_teacher: d.staffSections.some((x) => x.staff_key === s.staff_key), principal_school_ids: ps, sections_taught: d.staffSections.filter((x) => x.staff_key === s.staff_key).length };
   })), { tenant: 'VARCHAR', staff_key: 'VARCHAR', is_principal: 'BOOLEAN', is_teacher: 'BOOLEAN', principal_school_ids: 'VARCHAR[]', sections_taught: 'BIGINT' });
-  await load(db, 'dim_section', rows(d.sections.map((s) => ({ ...s, tenant: TENANT, teacher_staff_key: d.staffSections.find((x) => x.section_key === s.section_key)?.staff_key ?? null }))),
+  await load(db, 'dim_section', rows(d.sections.map((s) => ({ ...s, tenant: TENANT, teacher_staff_key: d.staffSections.find((x) => x.section_key === s.section_key && !x.coTeacher)?.staff_key ?? null }))),
     { tenant: 'VARCHAR', section_key: 'VARCHAR', school_key: 'VARCHAR', course_code: 'VARCHAR', course_title: 'VARCHAR', subject: 'VARCHAR', section_identifier: 'VARCHAR', session_name: 'VARCHAR', school_year: 'INTEGER', teacher_staff_key: 'VARCHAR' });
   await load(db, 'dim_student', rows(snap.students.map((s) => ({ ...s, tenant: TENANT, school_id: schoolId.get(s.school_key), school_year: 2026, grade_band: s.grade_number <= 5 ? 'elementary' : s.grade_number <= 8 ? 'middle' : 'high', is_enrolled: true }))),
     { tenant: 'VARCHAR', student_key: 'VARCHAR', school_id: 'VARCHAR', school_key: 'VARCHAR', school_year: 'INTEGER', grade_number: 'INTEGER', grade_band: 'VARCHAR', is_enrolled: 'BOOLEAN' });
@@ -206,6 +220,9 @@ export async function snapshotInstance(d: District, snap: FxSnapshot): Promise<D
   const sectionSchool = new Map(d.sections.map((s) => [s.section_key, s.school_key]));
   await load(db, 'fct_section_membership', rows(snap.memberships.map((m) => ({ ...m, tenant: TENANT, school_key: sectionSchool.get(m.section_key), is_active: activeOn(m, on) }))),
     { tenant: 'VARCHAR', student_key: 'VARCHAR', section_key: 'VARCHAR', school_key: 'VARCHAR', begin_date: 'DATE', end_date: 'DATE', is_active: 'BOOLEAN' });
+  await db.run('CREATE SCHEMA refined');
+  await load(db, 'refined.staff_section_associations', rows(d.staffSections.map((x) => ({ tenant: TENANT, staff_key: x.staff_key, section_key: x.section_key, begin_date: x.begin_date, end_date: x.end_date }))),
+    { tenant: 'VARCHAR', staff_key: 'VARCHAR', section_key: 'VARCHAR', begin_date: 'DATE', end_date: 'DATE' });
   await load(db, 'chronic_base', rows(snap.chronic), { student_key: 'VARCHAR', school_key: 'VARCHAR', days_enrolled: 'BIGINT', days_absent: 'DOUBLE' });
   // derived columns computed in SQL here as the marts would; the tests' oracle recomputes what it checks in JS
   await db.run(`CREATE TABLE v_chronic_absenteeism_risk AS
