@@ -12,6 +12,7 @@ import type { Progress } from '../src/progress.ts';
 import { modelsStage, publishingBlocked, MODELS_STAGE, type ModelsStageResult } from './models/stage.ts';
 import { loadProject } from './models/project.ts';
 import { publishStage } from './publish/publish.ts';
+import { writeServingFile } from './publish/serving.ts';
 import { runPipeline, type RunOptions, type RunRecord, type Stage } from './run.ts';
 
 export const PUBLISH_STAGE = 'publish';
@@ -24,6 +25,9 @@ export interface PublishStageRecord {
   filesWritten?: number;
   filesShared?: number;
   bytesWritten?: number;
+  /** `<lake>/serving/current.duckdb` (views for BI tools) rewritten for this snapshot, or why not. */
+  servingFile?: string;
+  servingError?: string;
 }
 
 /** Version of each model: the first 16 hex digits of the sha256 of its SQL and metadata. */
@@ -63,7 +67,17 @@ export function publishingStage(opts: { sqlDir?: string; progress?: Progress; lo
         ...(opts.progress ? { progress: opts.progress } : {}),
       });
       opts.log?.(`published snapshot ${result.snapshotId} (data through ${dataThrough ?? 'unknown'})`);
+      // The snapshot is published whatever happens here: a failed serving file keeps showing the
+      // previous snapshot (its files stay until expiry) and the run records why.
+      let serving: { servingFile: string } | { servingError: string };
+      try {
+        serving = { servingFile: (await writeServingFile(ctx.lake, result.snapshotId)).file };
+      } catch (e) {
+        serving = { servingError: e instanceof Error ? e.message : String(e) };
+        opts.log?.(`serving file not updated: ${serving.servingError}`);
+      }
       return {
+        ...serving,
         published: true,
         snapshotId: result.snapshotId,
         dataThrough,
