@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Db } from '../../src/db/duckdb.ts';
 import { layout, readManifest, writeSnapshot } from '../../src/catalog/index.ts';
 import { buildNight, TABLES } from './fixture.ts';
+import { acquireLakeLock } from '../../pipeline/lock.ts';
 
 const CLI = path.resolve('src/cli.ts');
 
@@ -102,6 +103,13 @@ describe('edlake snapshots and runs commands', () => {
     expect(e.stdout).toMatch(/removed snapshots \[1\], kept \[2\]; removed 2 files/);
     const bad = await edlake(['snapshots', 'expire', '--keep-days', 'ten', '--lake', lake]);
     expect(bad.code).toBe(2);
+    // While another process holds the lake (a pipeline run), expire refuses and removes nothing.
+    const lock = acquireLakeLock(copy, 'pipeline run');
+    const locked = await edlake(['snapshots', 'expire', '--keep-days', '0', '--lake', copy]);
+    lock.release();
+    expect(locked.code).toBe(3);
+    expect(locked.stderr).toMatch(new RegExp(`the lake is locked by process ${process.pid} .*pipeline run`));
+    expect((await readManifest(copy, 1))?.manifest.snapshot_id).toBe(1);
     await fs.rm(copy, { recursive: true, force: true });
   });
 });
