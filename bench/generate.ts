@@ -53,6 +53,8 @@ interface RunResult {
   maxRssMbLargestProcess: number | null;
   peakRssMbPerProcess: number[];
   peakRssMbTotal: number | null;
+  /** CPU seconds of each generator process (main, lane): on an idle 2-core machine the wall time is about the larger one */
+  cpuSecondsPerProcess: number[];
   files: number | null;
   megabytes: number | null;
   defects: number | null;
@@ -97,6 +99,7 @@ async function runOnce(root: string, n: number, a: Args): Promise<RunResult> {
     })(),
     peakRssMbPerProcess: per,
     peakRssMbTotal: per.length > 0 ? per.reduce((x, y) => x + y, 0) : null,
+    cpuSecondsPerProcess: /CPU ([\d. +]+) s\./.exec(stdout)?.[1]?.split('+').map((x) => Number(x.trim())) ?? [],
     files: num(/, (\d+) files/, stdout),
     megabytes: num(/files, ([\d.]+) MB/, stdout),
     defects: num(/ (\d+) injected defects/, stdout),
@@ -125,7 +128,7 @@ async function main(): Promise<void> {
     const r = await runOnce(root, n, a);
     results.push(r);
     process.stdout.write(
-      `${r.exitCode === 0 ? 'ok' : `FAILED (exit ${r.exitCode})`}: ${r.wallSeconds} s wall, ${r.userSeconds ?? '?'} s user, peak RSS ${r.peakRssMbPerProcess.join(' + ') || '?'} MB (largest process ${r.maxRssMbLargestProcess ?? '?'} MB), ${r.files ?? '?'} files, ${r.megabytes ?? '?'} MB written\n`,
+      `${r.exitCode === 0 ? 'ok' : `FAILED (exit ${r.exitCode})`}: ${r.wallSeconds} s wall, ${r.userSeconds ?? '?'} s user, CPU per process ${r.cpuSecondsPerProcess.join(' + ') || '?'} s, peak RSS ${r.peakRssMbPerProcess.join(' + ') || '?'} MB (largest process ${r.maxRssMbLargestProcess ?? '?'} MB), ${r.files ?? '?'} files, ${r.megabytes ?? '?'} MB written\n`,
     );
   }
   const date = new Date().toISOString().slice(0, 10);

@@ -51,6 +51,8 @@ export interface GenerateResult {
   skippedThrough: string | null;
   /** peak resident memory of each generator process, MB */
   peakRssMb: number[];
+  /** CPU seconds of each generator process */
+  cpuSeconds: number[];
 }
 
 export interface Manifest {
@@ -246,6 +248,8 @@ export interface LaneResult {
   /** milliseconds per task label */
   timings: Record<string, number>;
   maxRssMb: number;
+  /** CPU seconds (user + system) of the process that ran the lane, when it finished */
+  cpuSeconds: number;
   /** delivery dates this lane wrote */
   days: string[];
 }
@@ -253,7 +257,7 @@ export interface LaneResult {
 /** Run one lane's deliveries (or all) with day in (afterDay, throughDay]. */
 export async function runLane(g: Gen, level: Messiness, lane: 0 | 1 | 'all', afterDay: number, throughDay: number, log: (m: string) => void = () => {}): Promise<LaneResult> {
   const tasks = plan(g, level).filter((t) => (lane === 'all' || t.lane === lane) && t.day <= throughDay && t.day > afterDay);
-  const res: LaneResult = { defects: {}, files: 0, bytes: 0, timings: {}, maxRssMb: 0, days: [] };
+  const res: LaneResult = { defects: {}, files: 0, bytes: 0, timings: {}, maxRssMb: 0, cpuSeconds: 0, days: [] };
   const days = new Set<string>();
   let lastLog = Date.now();
   for (const t of tasks) {
@@ -274,6 +278,8 @@ export async function runLane(g: Gen, level: Messiness, lane: 0 | 1 | 'all', aft
   res.files = g.ctx.files;
   res.bytes = g.ctx.bytes;
   res.maxRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
+  const cpu = process.cpuUsage();
+  res.cpuSeconds = Math.round((cpu.user + cpu.system) / 1e5) / 10;
   res.days = [...days];
   return res;
 }
@@ -359,7 +365,10 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
   const deliveries = new Set<string>(results.flatMap((r) => r.days));
   log(`time per task (s): ${Object.entries(timings).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)}`).join(', ')}`);
   const rss = results.map((r) => r.maxRssMb);
-  if (!parallel) rss[0] = Math.round(process.resourceUsage().maxRSS / 1024);
+  const cpu = results.map((r) => r.cpuSeconds);
+  rss[0] = Math.round(process.resourceUsage().maxRSS / 1024);
+  const c0 = process.cpuUsage();
+  cpu[0] = Math.round((c0.user + c0.system) / 1e5) / 10;
   log(`done: ${files} files, ${(bytes / 1e6).toFixed(1)} MB, ${defects} defects, peak RSS per process ${rss.join(' + ')} MB (${Date.now() - t0} ms)`);
   return {
     through,
@@ -369,5 +378,6 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
     defects,
     skippedThrough: done !== null && throughDay <= doneDay ? done : null,
     peakRssMb: rss,
+    cpuSeconds: cpu,
   };
 }

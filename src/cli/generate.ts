@@ -44,7 +44,7 @@ export function registerGenerate(program: Command): void {
         process.stdout.write(`${opts.out} already holds every delivery through ${res.skippedThrough}; nothing to add.\n`);
       }
       process.stdout.write(
-        `Generated ${opts.students} students (seed ${opts.seed}, school year ${opts.schoolYear}, messiness ${opts.messiness}) through ${res.through} into ${opts.out}: ${res.deliveries} delivery nights, ${res.files} files, ${(res.bytes / 1e6).toFixed(1)} MB, ${res.defects} injected defects; peak memory ${res.peakRssMb.join(' + ')} MB.\n`,
+        `Generated ${opts.students} students (seed ${opts.seed}, school year ${opts.schoolYear}, messiness ${opts.messiness}) through ${res.through} into ${opts.out}: ${res.deliveries} delivery nights, ${res.files} files, ${(res.bytes / 1e6).toFixed(1)} MB, ${res.defects} injected defects; peak memory ${res.peakRssMb.join(' + ')} MB; CPU ${res.cpuSeconds.join(' + ')} s.\n`,
       );
     });
 }
