@@ -3,6 +3,8 @@
  *
  *   npx tsx bench/marts.ts --students 100000            # generate, run raw+refined, then time the marts
  *   npx tsx bench/marts.ts --lake DIR                   # time the marts over an existing lake
+ *   npx tsx bench/marts.ts --lake DIR --replicate 100   # the lake's refined tables copied 100 times as
+ *                                                       # 100 tenants (a large load from a small lake)
  *   options: --threads N (DuckDB threads, default all cores), --memory-limit 4GB, --seed S, --json
  *
  * The lake's working database is copied first, so the lake itself is left as it was. Peak memory
@@ -26,6 +28,7 @@ const { values } = parseArgs({
     threads: { type: 'string' },
     'memory-limit': { type: 'string' },
     json: { type: 'boolean', default: false },
+    replicate: { type: 'string' },
   },
 });
 
@@ -60,6 +63,16 @@ const settings: Record<string, string> = {};
 if (values.threads) settings['threads'] = values.threads;
 if (values['memory-limit']) settings['memory_limit'] = values['memory-limit'];
 const db = await Db.open(copy, { settings });
+const copies = values.replicate ? Number(values.replicate) : 1;
+if (!Number.isInteger(copies) || copies < 1) throw new Error(`--replicate: expected a whole number of at least 1 (got ${values.replicate})`);
+if (copies > 1) {
+  // every refined table again under tenants <tenant>-r2 .. -rN: the same shapes, N times the rows
+  const tables = await db.all<{ t: string }>(`SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'refined' AND table_type = 'BASE TABLE'`);
+  for (const { t } of tables) {
+    await db.run(`INSERT INTO refined."${t}" SELECT src.* REPLACE (src.tenant || '-r' || r.k::VARCHAR AS tenant) FROM refined."${t}" AS src, range(2, ${copies + 1}) AS r(k)`);
+  }
+  log(`replicated the refined tables ${copies} times`);
+}
 const students = await db.scalar<number>(`SELECT count(*) FROM refined.students`);
 const t0 = performance.now();
 const result = await runModels(db, { onModel: (m, k, n) => log(`[${k + 1}/${n}] ${m.name}: ${m.rows} rows, ${m.ms.toFixed(0)} ms`) });
@@ -71,6 +84,7 @@ rmSync(copyDir, { recursive: true, force: true });
 const report = {
   lake,
   refinedStudents: students,
+  replicated: copies,
   cores: os.cpus().length,
   threads: values.threads ?? 'all',
   totalSeconds: Math.round(total / 100) / 10,
