@@ -13,6 +13,7 @@ import { registerModel } from './cli/model.ts';
 import { registerServe } from './cli/serve.ts';
 import { registerToken } from './cli/token.ts';
 import { registerDemo } from './cli/demo.ts';
+import { registerConfig } from './cli/config.ts';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerServe(program);
   registerToken(program);
   registerDemo(program);
+  registerConfig(program);
   registerSnapshots(program); // keep last: attaches `runs` and `schedule` to `pipeline` when registered above
   return program;
 }
