@@ -291,7 +291,8 @@ async function detectStudentColumns(ctx: Ctx): Promise<Map<number, IdDetection>>
   // Files with no column above the threshold: their rows name no roster student; the first
   // candidate present is kept as the delivered ID (quarantined as unknown_student).
   const fallback = spec.candidates.find((c) => ctx.present.has(c));
-  await db.run(`UPDATE tmp_rows SET __student_id = CASE __f ${cases.join(' ')} ELSE ${fallback ? colName(fallback) : 'NULL'} END`);
+  const otherwise = fallback ? colName(fallback) : 'CAST(NULL AS VARCHAR)';
+  await db.run(`UPDATE tmp_rows SET __student_id = ${cases.length > 0 ? `CASE __f ${cases.join(' ')} ELSE ${otherwise} END` : otherwise}`);
   ctx.studentColumnName = new Map([...perFile].map(([i, pf]) => [i, pf.best?.col ?? fallback ?? spec.candidates[0]!]));
   return out;
 }

@@ -53,11 +53,13 @@ export async function scanFile(path: string): Promise<FileScan> {
         utf8Valid = false;
       }
     }
-    for (let i = 0; i < buf.length; i++) {
-      const b = buf[i] as number;
-      if (b < 0x20) {
-        if (b === 0) nul++;
-        else if (isBadControl(b)) controls++;
+    // NUL anywhere means binary; other control bytes are counted in the first 256 KiB only
+    if (buf.indexOf(0) >= 0) nul++;
+    if (bytes - buf.length < HEAD_BYTES) {
+      const end = Math.min(buf.length, HEAD_BYTES - (bytes - buf.length));
+      for (let i = 0; i < end; i++) {
+        const b = buf[i] as number;
+        if (b < 0x20 && isBadControl(b)) controls++;
       }
     }
   }
@@ -74,8 +76,8 @@ export async function scanFile(path: string): Promise<FileScan> {
   let encoding: Encoding;
   if (head[0] === 0xff && head[1] === 0xfe) encoding = 'utf-16le';
   else if (head[0] === 0xfe && head[1] === 0xff) encoding = 'utf-16be';
-  else if (nul > 0) return { sha256, bytes, encoding: undefined, notText: `the file holds ${nul} NUL byte(s): binary, not text`, head: '' };
-  else if (controls > Math.max(2, bytes / 1000))
+  else if (nul > 0) return { sha256, bytes, encoding: undefined, notText: 'the file holds NUL bytes: binary, not text', head: '' };
+  else if (controls > Math.max(2, Math.min(bytes, HEAD_BYTES) / 1000))
     return { sha256, bytes, encoding: undefined, notText: `the file holds ${controls} control byte(s): binary, not text`, head: '' };
   else if (head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) encoding = utf8Valid ? 'utf-8-bom' : 'windows-1252';
   else encoding = utf8Valid ? 'utf-8' : 'windows-1252';
