@@ -6,7 +6,8 @@ import { buildWorld, runLane, type GenerateOptions } from './generate.ts';
 
 interface LaneRequest {
   opts: GenerateOptions;
-  afterDay: number;
+  /** -Infinity arrives as null through IPC (JSON) */
+  afterDay: number | null;
   throughDay: number;
   verbose: boolean;
 }

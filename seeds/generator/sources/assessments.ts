@@ -508,9 +508,7 @@ export async function writeStar(g: Gen, wname: WindowName, win: Window): Promise
   const f = await CsvFile.open(g.ctx, STAR, rel('star', day, 'SR_v2.csv'), identity('star', 'SR_v2', day));
   const ys = `${dayToIso(g.cal.instructionalDays[0] as number)}T00:00:00Z`;
   const ye = `${dayToIso(g.cal.instructionalDays[g.cal.instructionalDays.length - 1] as number)}T00:00:00Z`;
-  let n = 0;
   for (const t of vendorTests(g, 'star', 'ela', wname, win)) {
-    n++;
     const gr = Math.max(0, d.grade[t.i] as number);
     const det = d.detail(t.i);
     const fl = d.flags[t.i] as number;
@@ -604,8 +602,6 @@ export async function writeStar(g: Gen, wname: WindowName, win: Window): Promise
     });
     if (f.row(row)) await f.flush();
   }
-  void n;
   await f.close();
 }
 
-export type { Vendor };

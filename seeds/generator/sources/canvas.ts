@@ -7,7 +7,7 @@
 import { CsvFile } from '../writer.ts';
 import { type Gen, rel, identity, vendorLayout, RowMaker, clamp, logistic } from '../gen.ts';
 import { loginName } from '../gen.ts';
-import type { Section, School } from '../district.ts';
+import type { Section } from '../district.ts';
 import { UDM_ASSIGNMENTS_HEADER, UDM_SECTIONS_HEADER, UDM_SECTION_ASSOCIATIONS_HEADER, UDM_SUBMISSIONS_HEADER, UDM_USERS_HEADER } from '../headers.ts';
 import { dayToIso } from '../calendar.ts';
 import { hashKey, h32, u01, normalInv } from '../rng.ts';
@@ -295,4 +295,3 @@ export async function writeCanvasWeek(g: Gen, week: { week: number; days: number
   await sub.close();
 }
 
-export type { School };

@@ -150,7 +150,4 @@ export async function writeBess(g: Gen, win: Window, wname: 'Fall' | 'Winter'): 
   await f.close();
 }
 
-export function formatSubmitted(day: number): string {
-  return mdySlash(day);
-}
 export { BESS };
