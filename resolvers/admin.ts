@@ -1,39 +1,20 @@
 /**
  * Raw tier, for data engineers only (the schema checks the role): pipeline run records kept in the
- * lake (<lake>/runs/<run id>.json) and quarantined rows published with a snapshot.
+ * lake (<lake>/runs/<run id>.json) and quarantined rows when a snapshot publishes them.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
+import { listRuns, type RunSummary } from '../pipeline/publish/runlog.ts';
 import type { Row } from '../src/db/duckdb.ts';
 import type { SnapshotData } from './context.ts';
 import { fetchPage, type Page, type PageArgs } from './page.ts';
 import type { Params } from './runner.ts';
 import { T } from './tables.ts';
 
-export interface RunRecord {
-  runId: string;
-  status: string | null;
-  startedAt: string | null;
-  finishedAt: string | null;
-  record: unknown;
-}
+export type { RunSummary } from '../pipeline/publish/runlog.ts';
 
-/** Run records, newest first. A record that cannot be read is reported as such, not skipped. */
-export function pipelineRuns(lake: string | undefined, limit: number): RunRecord[] {
+/** Run records, newest first, read by the run log's own reader (a record that cannot be read is listed as such). */
+export async function pipelineRuns(lake: string | undefined, limit: number): Promise<RunSummary[]> {
   if (lake === undefined) return [];
-  const dir = path.join(lake, 'runs');
-  if (!existsSync(dir)) return [];
-  const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort().reverse().slice(0, limit);
-  return files.map((f) => {
-    const runId = f.slice(0, -'.json'.length);
-    try {
-      const rec = JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as Record<string, unknown>;
-      const str = (k: string) => (typeof rec[k] === 'string' ? (rec[k] as string) : null);
-      return { runId: str('run_id') ?? str('id') ?? runId, status: str('status'), startedAt: str('started_at'), finishedAt: str('finished_at'), record: rec };
-    } catch (err) {
-      return { runId, status: 'unreadable', startedAt: null, finishedAt: null, record: { error: (err as Error).message } };
-    }
-  });
+  return (await listRuns(lake)).slice(0, limit);
 }
 
 export interface QuarantineRow extends Row {

@@ -66,3 +66,68 @@ export async function attendanceAggregate(d: SnapshotData, groupBy: Dimension[],
      ORDER BY ${groupCols.length ? groupCols.map((c) => `${c} NULLS FIRST`).join(', ') : '1'}`;
   return d.q.all<AttendanceAggregateRow>(sql, params);
 }
+
+export interface ProficiencyAggregateRow extends Row {
+  school_key: string | null;
+  grade_level: number | null;
+  student_group: string | null;
+  tested: number;
+  suppressed: boolean;
+  proficient: number | null;
+  proficiency_rate: number | null;
+  mean_scale_score: number | null;
+}
+
+/**
+ * State-test proficiency (Met or Exceeded) of the caller's students in a subject and school year
+ * (default: the latest year with state results), by school, grade and student group.
+ */
+export async function proficiencyAggregate(
+  d: SnapshotData,
+  groupBy: Dimension[],
+  f: AggregateFilter & { subject: string; schoolYear?: number | null | undefined },
+): Promise<ProficiencyAggregateRow[]> {
+  const dims = [...new Set(groupBy)].sort() as Dimension[];
+  // results of the subject and year (CTE), then the caller's students (outer query)
+  const rWhere = ["r.assessment_family = 'state'", 'lower(r.subject) = lower($subject)'];
+  const sWhere = [d.scope.students('st')];
+  const params: Params = { ...d.scope.params, subject: f.subject, suppress: POLICY[d.req.viewer.role].suppressSmallGroups, small: SMALL_GROUP_MAX };
+  if (f.schoolYear != null) {
+    rWhere.push('r.school_year = $year');
+    params.year = f.schoolYear;
+  } else {
+    rWhere.push(`r.school_year = (SELECT max(x.school_year) FROM ${T.assessmentResult} x WHERE x.assessment_family = 'state' AND lower(x.subject) = lower($subject))`);
+  }
+  if (f.schoolKey != null) { sWhere.push('st.school_key = $f_school'); params.f_school = f.schoolKey; }
+  if (f.gradeLevel != null) { sWhere.push('st.grade_number = $f_grade'); params.f_grade = f.gradeLevel; }
+  const joinGroups = dims.includes('STUDENT_GROUP');
+  if (f.studentGroup != null) {
+    if (joinGroups) sWhere.push('g.group_code = $f_group');
+    else sWhere.push(`st.student_key IN (SELECT g2.student_key FROM ${T.studentGroup} g2 WHERE g2.group_code = $f_group)`);
+    params.f_group = f.studentGroup;
+  }
+  const select = (['SCHOOL', 'GRADE', 'STUDENT_GROUP'] as Dimension[]).map((dim) =>
+    dims.includes(dim) ? `${DIM_SQL[dim].expr} AS ${DIM_SQL[dim].as}` : `NULL AS ${DIM_SQL[dim].as}`,
+  );
+  const groupCols = dims.map((dim) => DIM_SQL[dim].expr);
+  const hide = '($suppress AND count(DISTINCT r.student_key) <= $small)';
+  // one result per student: the latest state result of the year in the subject
+  return d.q.all<ProficiencyAggregateRow>(
+    `WITH r AS (
+       SELECT r.* FROM ${T.assessmentResult} r
+        WHERE ${rWhere.join(' AND ')}
+        QUALIFY row_number() OVER (PARTITION BY r.student_key ORDER BY r.administration_date DESC, r.result_key) = 1)
+     SELECT ${select.join(', ')},
+            count(DISTINCT r.student_key)::INTEGER AS tested,
+            ${hide} AS suppressed,
+            CASE WHEN ${hide} THEN NULL ELSE count(DISTINCT CASE WHEN r.is_proficient THEN r.student_key END)::INTEGER END AS proficient,
+            CASE WHEN ${hide} THEN NULL ELSE count(DISTINCT CASE WHEN r.is_proficient THEN r.student_key END) / count(DISTINCT r.student_key) END AS proficiency_rate,
+            CASE WHEN ${hide} THEN NULL ELSE avg(r.state_scale_score) END AS mean_scale_score
+       FROM r JOIN ${T.student} st ON st.student_key = r.student_key
+       ${joinGroups ? `JOIN ${T.studentGroup} g ON g.student_key = st.student_key` : ''}
+      WHERE ${sWhere.join(' AND ')}
+      ${groupCols.length ? `GROUP BY ${groupCols.join(', ')}` : ''}
+      ORDER BY ${groupCols.length ? groupCols.map((c) => `${c} NULLS FIRST`).join(', ') : '1'}`,
+    params,
+  );
+}

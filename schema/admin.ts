@@ -1,14 +1,17 @@
 /** Raw tier for data engineers: pipeline runs and quarantined rows. Every other role: FORBIDDEN. */
-import { listQuarantine, pipelineRuns, type QuarantineRow, type RunRecord } from '../resolvers/admin.ts';
+import { listQuarantine, pipelineRuns, type QuarantineRow, type RunSummary } from '../resolvers/admin.ts';
 import { builder } from './builder.ts';
 import { connection, PublishedRef, type In } from './refs.ts';
 
-const RunRef = builder.objectRef<RunRecord>('PipelineRun').implement({
+const RunRef = builder.objectRef<RunSummary>('PipelineRun').implement({
   fields: (t) => ({
     runId: t.string({ resolve: (r) => r.runId }),
-    status: t.string({ nullable: true, resolve: (r) => r.status }),
-    startedAt: t.string({ nullable: true, resolve: (r) => r.startedAt }),
-    finishedAt: t.string({ nullable: true, resolve: (r) => r.finishedAt }),
+    status: t.string({ resolve: (r) => r.status }),
+    startedAt: t.field({ type: 'DateTime', nullable: true, resolve: (r) => r.startedAt }),
+    finishedAt: t.field({ type: 'DateTime', nullable: true, resolve: (r) => r.finishedAt }),
+    durationMs: t.field({ type: 'NonNegativeFloat', nullable: true, resolve: (r) => r.durationMs }),
+    snapshotId: t.id({ nullable: true, description: 'The snapshot the run published, if any.', resolve: (r) => (r.snapshotId === null ? null : String(r.snapshotId)) }),
+    files: t.field({ type: 'NonNegativeInt', nullable: true, resolve: (r) => r.files }),
     record: t.field({ type: 'JSON', nullable: true, description: 'The whole run record.', resolve: (r) => r.record }),
   }),
 });

@@ -218,6 +218,26 @@ for (const indexed of [true, false]) describe(indexed ? 'with the serving index'
       }
     });
 
+    it('proficiency by school agrees with the results table; small groups suppressed for the auditor', async () => {
+      const inst = h.fx.instances[1]!.instance;
+      const { Db } = await import('../../src/db/duckdb.ts');
+      const db = new Db(await inst.connect());
+      const expected = await db.all<{ school_key: string; tested: number; proficient: number }>(
+        `SELECT s.school_key, count(*)::INTEGER AS tested, count(*) FILTER (WHERE r.achievement_level >= 3)::INTEGER AS proficient
+           FROM marts.fct_assessment_results r JOIN marts.dim_student s USING (student_key)
+          WHERE r.assessment_family = 'state' AND r.subject = 'Math' GROUP BY 1 ORDER BY 1`);
+      db.close();
+      const r = await h.gql(await h.token({ role: 'data_analyst' }), `{ published { proficiencySummary(subject: "math", groupBy: [SCHOOL]) { schoolKey tested proficient proficiencyRate } } }`);
+      expect(r.body.errors).toBeUndefined();
+      const rows = (r.body.data as { published: { proficiencySummary: Array<{ schoolKey: string; tested: number; proficient: number; proficiencyRate: number }> } }).published.proficiencySummary;
+      expect(rows.map((x) => ({ school_key: x.schoolKey, tested: x.tested, proficient: x.proficient }))).toEqual(expected);
+      for (const x of rows) expect(x.proficiencyRate).toBeCloseTo(x.proficient / x.tested, 12);
+      const au = await h.gql(await h.token({ role: 'auditor' }), `{ published { proficiencySummary(subject: "Math", groupBy: [SCHOOL, GRADE, STUDENT_GROUP]) { tested suppressed proficient } } }`);
+      const arows = (au.body.data as { published: { proficiencySummary: Array<{ tested: number; suppressed: boolean; proficient: number | null }> } }).published.proficiencySummary;
+      expect(arows.some((x) => x.suppressed)).toBe(true);
+      for (const x of arows) expect(x.suppressed ? x.proficient === null && x.tested <= 10 : x.tested > 10).toBe(true);
+    });
+
     it('raw tier: pipeline runs and quarantine for data engineers only', async () => {
       const q = `{ pipelineRuns { runId } published { quarantine(first: 1) { totalCount } } }`;
       for (const role of ['data_analyst', 'data_steward', 'auditor'] as const) {

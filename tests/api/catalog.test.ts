@@ -72,3 +72,20 @@ describe('serving a lake', () => {
     }
   });
 });
+
+describe('pipeline runs', () => {
+  it('data engineers read the run log of the lake; others are refused', async () => {
+    const { mkdirSync, writeFileSync } = await import('node:fs');
+    mkdirSync(path.join(lake, 'runs'), { recursive: true });
+    writeFileSync(path.join(lake, 'runs', '2026-03-28T09-00-00-000Z-abc.json'), JSON.stringify({ runId: '2026-03-28T09-00-00-000Z-abc', status: 'succeeded', startedAt: '2026-03-28T09:00:00.000Z', finishedAt: '2026-03-28T09:05:00.000Z', files: [{}, {}], stages: { publish: { snapshotId: 2 } } }));
+    writeFileSync(path.join(lake, 'runs', 'broken.json'), '{ not json');
+    const eng = await gql(await mintToken(config, { role: 'data_engineer' }), `{ pipelineRuns { runId status durationMs snapshotId files } }`);
+    expect(eng.errors).toBeUndefined();
+    const runs = eng.data?.pipelineRuns as Array<{ runId: string; status: string; durationMs: number | null; snapshotId: string | null; files: number | null }>;
+    expect(runs).toContainEqual({ runId: '2026-03-28T09-00-00-000Z-abc', status: 'succeeded', durationMs: 300000, snapshotId: '2', files: 2 });
+    expect(runs.find((r) => r.runId === 'broken')?.status).toBe('unreadable');
+    const an = await gql(await mintToken(config, { role: 'data_analyst' }), `{ pipelineRuns { runId } }`);
+    expect(an.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(an.data).toEqual({ pipelineRuns: null });
+  });
+});

@@ -248,7 +248,8 @@ export async function snapshotInstance(d: District, snap: FxSnapshot): Promise<D
            CASE WHEN kind = 'state' THEN DATE '2025-05-01' ELSE DATE '2026-01-20' END AS administration_date,
            (CASE WHEN kind = 'state' THEN 2400 ELSE 200 END + (hash(student_key || subj) % 200))::DOUBLE AS scale_score,
            (2400 + (hash(student_key || subj) % 200))::DOUBLE AS state_scale_score,
-           (1 + hash(student_key || subj) % 4)::BIGINT AS achievement_level
+           (1 + hash(student_key || subj) % 4)::BIGINT AS achievement_level,
+           1 + hash(student_key || subj) % 4 >= 3 AS is_proficient
       FROM dim_student, (VALUES ('Math'), ('ELA')) s(subj), (VALUES ('state'), ('interim')) k(kind)`);
   await db.run(`CREATE TABLE fct_predictions AS
     SELECT student_key, subject, state_scale_score + 10 AS predicted_scale_score, 25.0 AS standard_error,
