@@ -103,7 +103,7 @@ function showManifest(l: LoadedManifest, tz: string): string {
       t.row_count.toLocaleString('en-US'),
       fmtBytes(bytes),
       String(t.columns.length),
-      t.files.map((f) => f.path).join(', '),
+      t.files.length === 1 ? t.files[0]!.path : `${t.files.length} files${t.partition_by ? ` (one per month of ${t.partition_by})` : ''}`,
     ]);
   }
   return lines.join('\n') + table(rows);
