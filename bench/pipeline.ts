@@ -55,15 +55,21 @@ mkdirSync(dir, { recursive: true });
 const out = join(dir, 'district');
 const lake = join(dir, 'lake');
 
-// Full year once, to learn the delivery calendar; then regenerate through the night before the last.
-console.log(`generating ${students} students (seed ${seed})...`);
-const gen = measure([...tsx, 'generate', '--students', students, '--seed', seed, '--out', out]);
-const dates = deliveryDates(join(out, 'landing'));
-const last = dates[dates.length - 1] as string;
-const before = dates[dates.length - 2] as string;
-rmSync(out, { recursive: true, force: true });
-measure([...tsx, 'generate', '--students', students, '--seed', seed, '--out', out, '--through', before]);
-console.log(`generated in ${gen.seconds.toFixed(1)} s (full year); deliveries ${dates[0]} .. ${last}`);
+// The increment night and the night before it: given (--before, --night), or learned from a first
+// full-year generation.
+let before = arg('before', '');
+let last = arg('night', '');
+if (!before || !last) {
+  console.log(`generating ${students} students (seed ${seed}) to learn the delivery calendar...`);
+  measure([...tsx, 'generate', '--students', students, '--seed', seed, '--out', out]);
+  const dates = deliveryDates(join(out, 'landing'));
+  last = dates[dates.length - 1] as string;
+  before = dates[dates.length - 2] as string;
+  rmSync(out, { recursive: true, force: true });
+}
+console.log(`generating ${students} students (seed ${seed}) through ${before}...`);
+const gen = measure([...tsx, 'generate', '--students', students, '--seed', seed, '--out', out, '--through', before]);
+console.log(`generated in ${gen.seconds.toFixed(1)} s; the increment night is ${last}`);
 
 const year = measure([...tsx, 'pipeline', 'run', '--until', 'refined', '--landing', join(out, 'landing'), '--lake', lake, '--json'], env);
 const r1 = JSON.parse(year.stdout) as { status: string; summary: { seen: number; rows: { delivered: number } }; durations: Record<string, number> };

@@ -217,7 +217,7 @@ describe('edlake pipeline run --json', () => {
     const env = process.env['EDLAKE_PII_KEY'];
     process.env['EDLAKE_PII_KEY'] = TEST_PII_KEY;
     try {
-      expect(await main(['pipeline', 'run', '--landing', landing, '--lake', lake, '--json'])).toBe(0);
+      expect(await main(['pipeline', 'run', '--until', 'refined', '--landing', landing, '--lake', lake, '--json'])).toBe(0);
     } finally {
       spy.mockRestore();
       if (env === undefined) delete process.env['EDLAKE_PII_KEY'];
