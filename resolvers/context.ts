@@ -6,7 +6,7 @@ import DataLoader from 'dataloader';
 import type { Viewer } from '../src/auth/viewer.ts';
 import { POLICY } from '../src/auth/roles.ts';
 import { SnapshotQueries, type RequestState } from './runner.ts';
-import { activeOn, deriveScope, ScopeSql, type Scope } from './scope.ts';
+import { deriveScope, ScopeSql, type Scope } from './scope.ts';
 import type { SnapshotInfo, SnapshotSelection, SnapshotSource } from './snapshots.ts';
 import type { IdentityStore, PersonName } from './identity.ts';
 import { T } from './tables.ts';
@@ -70,7 +70,7 @@ export class RequestData {
         const { scope } = await this.scope();
         const q = new SnapshotQueries(opened, this.state);
         this.answered.set(id, opened.info);
-        return new SnapshotData(this, q, new ScopeSql(scope, activeOn(q)));
+        return new SnapshotData(this, q, new ScopeSql(scope));
       })();
       this.snaps.set(id, p);
     }

@@ -82,10 +82,7 @@ export function scopeKey(scope: Scope): string {
  * read (a past snapshot's roster for a past date), with the scope of the current snapshot.
  */
 export class ScopeSql {
-  constructor(
-    readonly scope: Scope,
-    private readonly on: string,
-  ) {}
+  constructor(readonly scope: Scope) {}
 
   get params(): Params {
     if (this.scope.kind === 'all') return {};

@@ -108,7 +108,3 @@ export function sectionsByTeacher(d: SnapshotData) {
     return groupBy(keys, rows, 'staff_key');
   });
 }
-
-export function onDate(d: SnapshotData): string {
-  return d.info.dataThrough ?? d.info.publishedAt.slice(0, 10);
-}
