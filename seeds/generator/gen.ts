@@ -5,7 +5,6 @@
 import { type SchoolCalendar, dayToIso } from './calendar.ts';
 import { District, type Section } from './district.ts';
 import type { ColumnSpec, DefectKind, GenContext, Layout } from './writer.ts';
-import { hashKey } from './rng.ts';
 
 export interface Gen {
   ctx: GenContext;
@@ -44,10 +43,6 @@ export function buildGen(ctx: GenContext, cal: SchoolCalendar, d: District, edfi
     }
   }
   return { ctx, cal, d, edfi, entrants, leavers, transfers, attEff, attEffTr };
-}
-
-export function iso(day: number): string {
-  return dayToIso(day);
 }
 
 /** Landing-relative path of a file: <source>/<delivery date>/<name>. */
@@ -104,12 +99,6 @@ export class RowMaker {
     }
     return row;
   }
-}
-
-/** Deterministic integer in [lo, hi] from a key and two integers. */
-export function hint(key: number, a: number, b: number, lo: number, hi: number): number {
-  const h = hashKey(key, a, b);
-  return lo + (h % (hi - lo + 1));
 }
 
 export function pad2(n: number): string {

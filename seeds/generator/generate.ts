@@ -12,6 +12,7 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { buildCalendar, dayToIso, isoToDay, marksDeliveryIdx } from './calendar.ts';
+import { isoDate } from '../../src/config.ts';
 import { District } from './district.ts';
 import { buildGen, type Gen, rel } from './gen.ts';
 import { MESSINESS_LEVELS, type DefectRecord, type GenContext, type Messiness, garbageBytes, writeWhole } from './writer.ts';
@@ -93,7 +94,7 @@ export function parseArgs(raw: { students?: string; seed?: string; out?: string;
   const opts: GenerateOptions = { students, seed, out: raw.out, schoolYear, messiness };
   if (raw.through !== undefined) {
     const t = raw.through;
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(t) || dayToIso(isoToDay(t)) !== t) throw new GenerateArgumentError(`--through must be a real date as YYYY-MM-DD, got ${JSON.stringify(t)}`);
+    if (!isoDate.safeParse(t).success) throw new GenerateArgumentError(`--through must be a real date as YYYY-MM-DD, got ${JSON.stringify(t)}`);
     const lo = `${schoolYear - 1}-07-01`;
     const hi = `${schoolYear}-06-30`;
     if (t < lo || t > hi) throw new GenerateArgumentError(`--through must fall within school year ${schoolYear} (${lo} to ${hi}), got ${t}`);

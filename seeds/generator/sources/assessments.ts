@@ -96,8 +96,6 @@ const MK = {
   star: new RowMaker(STAR),
 };
 
-export const LAYOUTS = { CAASPP, CERS, MAP, IREADY, STAR };
-
 const yesNo = (b: boolean) => (b ? 'Yes' : 'No');
 
 /** Last year's school of a student: their school, or a feeder school for those who changed level. */

@@ -287,8 +287,8 @@ export async function writeSisBulk(g: Gen, deliveryDay: number, asOf: number, wi
   if (withCalendar) await writeCalendar(g, deliveryDay);
 }
 
-export async function writeCalendar(g: Gen, deliveryDay: number, name = 'calendar.csv', recordDefects = true, identityDay = deliveryDay): Promise<void> {
-  const f = await CsvFile.open(g.ctx, SIS_CALENDAR, rel('sis', deliveryDay, name), identity('sis', 'calendar', identityDay), { recordDefects });
+async function writeCalendar(g: Gen, deliveryDay: number): Promise<void> {
+  const f = await CsvFile.open(g.ctx, SIS_CALENDAR, rel('sis', deliveryDay, 'calendar.csv'), identity('sis', 'calendar', deliveryDay));
   for (const sc of g.d.schools) {
     for (const day of g.cal.days) await f.add([sc.code, f.date(day.day), day.type, day.description]);
   }
