@@ -27,6 +27,9 @@ USER node
 EXPOSE 4000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.EDLAKE_PORT||4000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-# The same command the tests run: `edlake serve` (see tests/deploy).
-ENTRYPOINT ["node", "bin/edlake.js"]
+# The same command the tests run: `edlake serve`, as `node --import tsx src/cli.ts serve`
+# (tests/deploy/compose.test.ts starts exactly this from a copy of what this stage contains).
+# Node itself is the process (not the bin/edlake.js launcher, which would run the CLI in a child
+# and not pass on SIGTERM): `docker stop` reaches the server, which closes cleanly.
+ENTRYPOINT ["node", "--import", "tsx", "src/cli.ts"]
 CMD ["serve"]

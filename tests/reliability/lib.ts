@@ -1,0 +1,229 @@
+/**
+ * Helpers for the tests that run edlake as separate processes (deployment, scale-out, reliability):
+ * the CLI as a child process, `edlake serve` on a free loopback port, GraphQL calls over HTTP, and one
+ * small generated district with its first night's lake, built once and shared by the test files.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../../src/config.ts';
+import { mintToken } from '../../src/auth/jwt.ts';
+import type { Role } from '../../src/auth/roles.ts';
+
+export const ROOT = path.resolve(import.meta.dirname, '..', '..');
+export const CLI = path.join(ROOT, 'src', 'cli.ts');
+export const PII_KEY = 'reliability-test-pii-key-0123456789abcdef';
+export const JWT_SECRET = 'reliability-test-jwt-secret-0123456789abcdef';
+
+export interface Result {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** `edlake <args>` in a child process (the same command the image runs: node --import tsx src/cli.ts). */
+export function spawnEdlake(args: string[], env: NodeJS.ProcessEnv = {}): { child: ChildProcess; done: Promise<Result> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, EDLAKE_PII_KEY: PII_KEY, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (b: Buffer) => (stdout += b.toString()));
+  child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
+  const done = new Promise<Result>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+  return { child, done };
+}
+
+export function edlake(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Result> {
+  return spawnEdlake(args, env).done;
+}
+
+export interface Served {
+  port: number;
+  pid: number;
+  child: ChildProcess;
+  /** Resident set size of the server process, in kB (from /proc). */
+  rssKb(): number;
+  /** SIGTERM, then the exit code (SIGKILL after 10 s). */
+  stop(): Promise<number | null>;
+  output(): string;
+}
+
+/** Start a server process and wait for its "listening" log line (JSON with the port). */
+export function startProcess(cmd: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv }): Promise<Served> {
+  const child = spawn(cmd, args, { cwd: opts.cwd, env: { PATH: process.env['PATH'], HOME: process.env['HOME'], ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  return new Promise<Served>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start within 120 s:\n${out}`)), 120_000);
+    const onData = (b: Buffer) => {
+      out += b.toString();
+      const m = /"msg":"edlake API listening"[^\n]*"port":(\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        const pid = child.pid!;
+        resolve({
+          port: Number(m[1]),
+          pid,
+          child,
+          output: () => out,
+          rssKb() {
+            const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+            return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
+          },
+          async stop() {
+            if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+            child.kill('SIGTERM');
+            const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
+            const code = await exited;
+            clearTimeout(t);
+            return code;
+          },
+        });
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited (${code}) before listening:\n${out}`));
+    });
+  });
+}
+
+/** `edlake serve --lake LAKE --port 0` on a free port. */
+export function serve(lake: string, env: NodeJS.ProcessEnv = {}): Promise<Served> {
+  return startProcess(process.execPath, ['--import', 'tsx', CLI, 'serve', '--lake', lake, '--port', '0'], {
+    cwd: ROOT,
+    env: { EDLAKE_JWT_SECRET: JWT_SECRET, EDLAKE_PII_KEY: PII_KEY, ...env },
+  });
+}
+
+export async function token(role: Role, staffId?: string): Promise<string> {
+  const config = loadConfig({}, { EDLAKE_JWT_SECRET: JWT_SECRET });
+  return mintToken(config, { role, ...(staffId ? { staffId } : {}), subject: staffId ?? `test-${role}`, ttlSeconds: 3600 });
+}
+
+export interface Gql {
+  status: number;
+  body: { data?: Record<string, unknown> | null; errors?: Array<{ message: string; extensions?: { code?: string } }> };
+}
+
+export async function gql(port: number, bearer: string, query: string, variables?: Record<string, unknown>): Promise<Gql> {
+  const res = await fetch(`http://127.0.0.1:${port}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` },
+    body: JSON.stringify({ query, ...(variables ? { variables } : {}) }),
+  });
+  return { status: res.status, body: (await res.json()) as Gql['body'] };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The shared district: 150 students generated through NIGHT2; landing folders split at NIGHT1.
+
+export const STUDENTS = 150;
+export const SEED = 11;
+export const NIGHT1 = '2025-09-30';
+export const NIGHT2 = '2025-10-02';
+
+/** Hash of the code that generated and processed the cached district (a change rebuilds it). */
+function codeHash(): string {
+  const h = createHash('sha256');
+  const walk = (dir: string) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (/\.(ts|sql|json|csv|yml|yaml)$/.test(e.name)) h.update(p).update(fs.readFileSync(p));
+    }
+  };
+  for (const d of ['src', 'pipeline', 'sql', 'seeds']) walk(path.join(ROOT, d));
+  h.update(fs.readFileSync(path.join(ROOT, 'package-lock.json')));
+  return h.digest('hex').slice(0, 16);
+}
+
+export interface District {
+  /** Deliveries through NIGHT1 only. */
+  landing1: string;
+  /** Every delivery through NIGHT2. */
+  landing2: string;
+  /** A lake after the first night's run (snapshot 1): copy it with `lakeCopy`, never use it in place. */
+  lake1: string;
+}
+
+/** Copy the landing folders of deliveries up to `through` (folders are <source>/<YYYY-MM-DD>/). */
+function splitLanding(all: string, out: string, through: string): void {
+  for (const source of fs.readdirSync(all)) {
+    for (const date of fs.readdirSync(path.join(all, source))) {
+      if (/^\d{4}-\d{2}-\d{2}$/.test(date) && date > through) continue;
+      fs.cpSync(path.join(all, source, date), path.join(out, source, date), { recursive: true });
+    }
+  }
+}
+
+/**
+ * The district and its first night's lake, built once per code version in the system's temp folder
+ * and shared by every test file (a lock directory makes parallel files wait for the first builder).
+ */
+export async function sharedDistrict(): Promise<District> {
+  const base = path.join(os.tmpdir(), 'edlake-test-district');
+  const dir = path.join(base, `${STUDENTS}-${SEED}-${NIGHT2}-${codeHash()}`);
+  const ready = path.join(dir, 'READY');
+  const d: District = { landing1: path.join(dir, 'landing1'), landing2: path.join(dir, 'gen', 'landing'), lake1: path.join(dir, 'lake1') };
+  if (fs.existsSync(ready)) return d;
+  fs.mkdirSync(base, { recursive: true });
+  const lock = `${dir}.building`;
+  let mine = false;
+  try {
+    fs.mkdirSync(lock);
+    mine = true;
+  } catch {
+    // Another test file builds it (or a crashed builder left its lock: taken over after 5 minutes).
+    const started = Date.now();
+    while (!fs.existsSync(ready)) {
+      if (Date.now() - started > 300_000) throw new Error(`shared district not ready after 5 minutes (lock ${lock})`);
+      if (!fs.existsSync(lock)) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    if (fs.existsSync(ready)) return d;
+    fs.mkdirSync(lock);
+    mine = true;
+  }
+  try {
+    // Older versions of the cache are of no use any more.
+    for (const old of fs.readdirSync(base)) if (old !== path.basename(dir) && !old.endsWith('.building')) fs.rmSync(path.join(base, old), { recursive: true, force: true });
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.mkdirSync(dir, { recursive: true });
+    let r = await edlake(['generate', '--students', String(STUDENTS), '--seed', String(SEED), '--out', path.join(dir, 'gen'), '--through', NIGHT2, '--quiet']);
+    if (r.code !== 0) throw new Error(`generate failed: ${r.stderr}`);
+    splitLanding(d.landing2, d.landing1, NIGHT1);
+    r = await edlake(['pipeline', 'run', '--landing', d.landing1, '--lake', d.lake1, '--quiet']);
+    if (r.code !== 0) throw new Error(`first night's run failed: ${r.stderr}`);
+    fs.writeFileSync(ready, new Date().toISOString());
+    return d;
+  } finally {
+    if (mine) fs.rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+/** A private copy of a lake (the working database, raw archive, identity store, snapshots). */
+export function lakeCopy(lake: string, into: string): string {
+  fs.cpSync(lake, into, { recursive: true });
+  fs.rmSync(path.join(into, '.lock'), { force: true });
+  return into;
+}
+
+/** A query an analyst may run, naming its snapshot; the students' days are checked against Parquet. */
+export const ANALYST_QUERY = `{ published { snapshot { id dataThrough } chronicAbsenteeismRisk(first: 5) { totalCount edges { node { daysEnrolled daysAbsent student { key } } } } } }`;
+
+export interface AnalystAnswer {
+  snapshot: { id: string; dataThrough: string | null };
+  chronicAbsenteeismRisk: { totalCount: number; edges: Array<{ node: { daysEnrolled: number; daysAbsent: number; student: { key: string } } }> };
+}
