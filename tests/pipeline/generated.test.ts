@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { literal } from '../../src/db/duckdb.ts';
 import { identityPath } from '../../src/identity/store.ts';
 import { ENTITIES } from '../../pipeline/contracts/index.ts';
+import { edlakeKey } from '../../pipeline/keys.ts';
 import type { RunRecord } from '../../pipeline/run.ts';
 import { generateDistrict, hmacKey, listFiles, readCsv, removeDir, run, sha256File, tempDir, withLake } from './helpers.ts';
 
@@ -224,6 +225,24 @@ describe('a generated district through raw and refined', () => {
       expect(keys.filter((k) => k.tenant === edfiTenant).map((k) => k.student_key).sort()).toEqual([...edfi].sort());
       const tenants = await db.all<{ tenant: string }>(`SELECT DISTINCT tenant FROM refined.student_school_attendance_events ORDER BY 1`);
       expect(tenants.map((t) => t.tenant).sort()).toEqual([TENANT, edfiTenant].sort());
+    });
+  });
+
+  it('keys sections by their Ed-Fi natural key, the same in SQL as in TypeScript, and links marks and LMS sections to them', async () => {
+    await withLake(lake, async (db) => {
+      const sections = await db.all<{ tenant: string; section_key: string; local_course_code: string; school_id: string; school_year: number; section_identifier: string; session_name: string }>(
+        `SELECT tenant, section_key, local_course_code, school_id, school_year, section_identifier, session_name FROM refined.sections`,
+      );
+      expect(sections.length).toBeGreaterThan(20);
+      for (const s of sections) {
+        expect(s.section_key).toBe(edlakeKey(s.tenant, [s.local_course_code, s.school_id, s.school_year, s.section_identifier, s.session_name]));
+      }
+      const orphans = await db.scalar<number>(
+        `SELECT count(*)::INTEGER FROM refined.grades g WHERE NOT EXISTS (SELECT 1 FROM refined.sections s WHERE s.tenant = g.tenant AND s.section_key = g.section_key)`,
+      );
+      expect(orphans).toBe(0);
+      const linked = await db.scalar<number>(`SELECT count(*)::INTEGER FROM refined.lms_sections WHERE section_key IS NOT NULL`);
+      expect(linked).toBeGreaterThan(0);
     });
   });
 
