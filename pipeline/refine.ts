@@ -509,8 +509,10 @@ async function stageMapping(
   await db.run(`CREATE OR REPLACE TEMP TABLE ${stg} AS SELECT ${select.join(', ')} FROM ${from} WHERE ${where}`);
   const ent = literal(contract.entity);
   // The field as delivered: the header name (per file), or for unpivoted items the item's column.
+  // One set-based SELECT per rule; the rules of a mapping are sent together as one INSERT (UNION ALL).
+  const rules: string[] = [];
   const fail = async (fieldSql: string, rule: RowQuarantineReason, valueSql: string, cond: string) => {
-    await db.run(`INSERT INTO tmp_fails SELECT s.__row, ${ent}, ${fieldSql.replaceAll('r.__f', 's.__f')}, ${literal(rule)}, CAST(${valueSql} AS VARCHAR) FROM ${stg} s WHERE NOT s.__ragged AND (${cond})`);
+    rules.push(`SELECT s.__row, ${ent}, ${fieldSql.replaceAll('r.__f', 's.__f')}, ${literal(rule)}, CAST(${valueSql} AS VARCHAR) FROM ${stg} s WHERE NOT s.__ragged AND (${cond})`);
   };
   const fieldOf = (c: ColumnContract): string => {
     const e = m.fields[c.name] as Expr;
@@ -598,6 +600,8 @@ async function stageMapping(
     const cond = chk.sql.replaceAll('{value}', v).replaceAll('{tenant}', literal(batch.tenant));
     await fail(nameSql, chk.rule, v, `NOT coalesce((${cond}), true)`);
   }
+
+  if (rules.length > 0) await db.run(`INSERT INTO tmp_fails ${rules.join('\nUNION ALL\n')}`);
 
   // Typed table: standard columns + the contract's mapped columns.
   const typedSelect = [
