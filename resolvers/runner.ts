@@ -50,6 +50,10 @@ export function clearQueryCache(): void {
   cache.clear();
 }
 
+export function queryCacheEnabled(): boolean {
+  return cacheEnabled;
+}
+
 /** Turn the result cache off or on (benchmarks and tests of the uncached path). */
 export function setQueryCacheEnabled(on: boolean): void {
   cacheEnabled = on;

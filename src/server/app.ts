@@ -19,7 +19,8 @@ import { QueryCancelledError } from '../db/pool.ts';
 import { buildSchema } from '../../schema/index.ts';
 import type { GraphQLContext } from '../../schema/builder.ts';
 import { RequestData } from '../../resolvers/context.ts';
-import { newRequestState } from '../../resolvers/runner.ts';
+import { newRequestState, queryCacheEnabled } from '../../resolvers/runner.ts';
+import { ResponseCache } from './response-cache.ts';
 import type { SnapshotSource } from '../../resolvers/snapshots.ts';
 import type { IdentityStore } from '../../resolvers/identity.ts';
 
@@ -45,6 +46,8 @@ export interface AppOptions {
   log?: (entry: LogEntry) => void;
   /** Limits (defaults suit the schema). */
   limits?: Partial<Limits>;
+  /** Cache whole responses by snapshots, caller and query (default on; off with the query cache too). */
+  responseCache?: boolean;
 }
 
 export interface Limits {
@@ -148,17 +151,31 @@ export function buildApp(opts: AppOptions): App {
       },
     });
   }
-  // Which snapshots answered, and (outside production) how many statements ran.
+  // Whole-response cache (by snapshots, caller and query); which snapshots answered, and (outside
+  // production) how many statements ran.
+  const responses = new ResponseCache();
+  const cacheHits = new Counter({ name: 'edlake_response_cache_hits_total', help: 'GraphQL responses served from the response cache.', registers: [metrics] });
   plugins.push({
-    onExecute({ args }) {
+    async onExecute({ args, setResultAndStopExecution }) {
       const data = (args.contextValue as unknown as GraphQLContext).data;
+      if (!data) return undefined;
+      const key = opts.responseCache === false || !queryCacheEnabled() ? null : await responses.key(data, args.document, args.operationName, args.variableValues);
+      if (key !== null) {
+        const hit = responses.get(key);
+        if (hit) {
+          cacheHits.inc();
+          const extensions: Record<string, unknown> = { ...(hit.extensions ?? {}) };
+          if (!cfg.apiProduction) extensions.sql = { statements: 0, executed: 0, cached: true };
+          setResultAndStopExecution({ ...hit, extensions });
+          return undefined;
+        }
+      }
       return {
         onExecuteDone({ result, setResult }) {
-          if (!('data' in result) || !data) return;
-          const extensions: Record<string, unknown> = {
-            ...(result.extensions ?? {}),
-            snapshots: [...data.answered.values()].map((s) => ({ id: String(s.id), publishedAt: s.publishedAt, dataThrough: s.dataThrough })),
-          };
+          if (!('data' in result)) return;
+          const snapshots = [...data.answered.values()].map((s) => ({ id: String(s.id), publishedAt: s.publishedAt, dataThrough: s.dataThrough }));
+          const extensions: Record<string, unknown> = { ...(result.extensions ?? {}), snapshots };
+          if (key !== null) responses.set(key, { ...result, extensions: { ...extensions } });
           if (!cfg.apiProduction) extensions.sql = { statements: data.state.statements, executed: data.state.executed };
           setResult({ ...result, extensions });
         },

@@ -42,6 +42,34 @@ describe('batching', () => {
   });
 });
 
+describe('response cache', () => {
+  it('answers a repeated query from the cache, per caller; new callers and other queries run', async () => {
+    const d = h.fx.district;
+    const q = `{ published { snapshot { id } students(first: 100) { totalCount edges { node { key } } } } }`;
+    const [a, b] = [d.teachers[0]!, d.teachers[4]!];
+    const ta = await h.token({ role: 'teacher', staffId: a.staff_unique_id });
+    const tb = await h.token({ role: 'teacher', staffId: b.staff_unique_id });
+    const first = await h.gql(ta, q);
+    const again = await h.gql(ta, q);
+    expect(again.body.data).toEqual(first.body.data);
+    expect(again.body.extensions?.sql).toMatchObject({ cached: true });
+    expect(again.body.extensions?.snapshots?.map((s) => s.id)).toEqual(['2']);
+    const other = await h.gql(tb, q);
+    expect(other.body.extensions?.sql).not.toMatchObject({ cached: true });
+    const keysOf = (r: typeof first) => new Set((r.body.data as { published: { students: { edges: Array<{ node: { key: string } }> } } }).published.students.edges.map((e) => e.node.key));
+    expect(keysOf(other)).toEqual(teacherStudents(d, b.staff_key, d.snapshots[1] as FxSnapshot));
+    expect(keysOf(first)).toEqual(teacherStudents(d, a.staff_key, d.snapshots[1] as FxSnapshot));
+    // a past snapshot is another answer
+    const past = await h.gql(ta, `{ published(snapshotId: "1") { snapshot { id } students(first: 100) { totalCount edges { node { key } } } } }`);
+    expect(past.body.extensions?.sql).not.toMatchObject({ cached: true });
+    // mutations and the raw tier are never cached
+    const eng = await h.token({ role: 'data_engineer' });
+    await h.gql(eng, `{ pipelineRuns { runId } }`);
+    const runs = await h.gql(eng, `{ pipelineRuns { runId } }`);
+    expect(runs.body.extensions?.sql).not.toMatchObject({ cached: true });
+  });
+});
+
 describe('concurrency', () => {
   for (const cached of [false, true]) {
     it(`many concurrent requests as different teachers each get exactly their own students (cache ${cached ? 'on' : 'off'})`, async () => {
