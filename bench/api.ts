@@ -2,7 +2,9 @@
  * API benchmark (not a test): latency percentiles and throughput of the GraphQL API under
  * concurrent clients, in-process (app.fetch, no port), on 2 cores.
  *
- *   tsx bench/api.ts [--lake DIR] [--students N] [--clients 32] [--seconds 10] [--no-cache]
+ *   tsx bench/api.ts [--lake DIR] [--students N] [--clients 32] [--seconds 8] [--no-cache] [--dir DIR]
+ *
+ * --dir keeps the synthetic snapshots' Parquet there and reuses them on the next run.
  *
  * With --lake, it serves that lake's published snapshots (the current one and the one 30 days
  * older). Without, it builds two synthetic snapshots of N students in the marts' shapes
@@ -34,6 +36,7 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '8' },
     'no-cache': { type: 'boolean', default: false },
     only: { type: 'string' },
+    dir: { type: 'string' },
   },
 });
 
@@ -206,9 +209,12 @@ async function main(): Promise<void> {
   if (args.lake) {
     source = new CatalogSnapshotSource({ lake: args.lake, timezone: config.timezone });
   } else {
-    tmp = mkdtempSync(path.join(tmpdir(), 'edlake-bench-'));
-    const d1 = await synthetic(tmp, students, 1, 17);
-    const d2 = await synthetic(tmp, students, 2, 0);
+    const { existsSync } = await import('node:fs');
+    const keep = args.dir !== undefined ? path.join(args.dir, String(students)) : undefined;
+    const base = keep ?? (tmp = mkdtempSync(path.join(tmpdir(), 'edlake-bench-')));
+    const ready = (n: number) => keep !== undefined && existsSync(path.join(base, `snap${n}`, 'v_wellbeing_risk_profiles.parquet'));
+    const d1 = ready(1) ? path.join(base, 'snap1') : await synthetic(base, students, 1, 17);
+    const d2 = ready(2) ? path.join(base, 'snap2') : await synthetic(base, students, 2, 0);
     const i1 = await parquetSnapshot(d1, 2);
     const i2 = await parquetSnapshot(d2, 2);
     const snaps = [

@@ -117,6 +117,22 @@ describe('health, readiness, metrics, logs', () => {
   });
 });
 
+describe('CORS', () => {
+  it('answers preflights for configured origins only; none configured means same origin only', async () => {
+    const withCors = await harness({ env: { EDLAKE_API_CORS_ORIGINS: 'https://app.district.example' }, fixture: h.fx });
+    const pre = (app: typeof h.app, origin: string) =>
+      app.fetch(new Request('http://edlake.test/graphql', { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' } }));
+    const ok = await pre(withCors.app, 'https://app.district.example');
+    expect(ok.headers.get('access-control-allow-origin')).toBe('https://app.district.example');
+    expect((ok.headers.get('access-control-allow-headers') ?? '').toLowerCase()).toContain('authorization');
+    const evil = await pre(withCors.app, 'https://evil.example');
+    expect(evil.headers.get('access-control-allow-origin')).not.toBe('https://evil.example');
+    const none = await pre(h.app, 'https://app.district.example');
+    expect(none.headers.get('access-control-allow-origin')).toBeNull();
+    await withCors.close();
+  });
+});
+
 describe('production mode', () => {
   it('turns introspection and GraphiQL off; development serves GraphiQL', async () => {
     const prod = await harness({ env: { EDLAKE_API_PRODUCTION: 'true' }, fixture: h.fx });
