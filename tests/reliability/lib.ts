@@ -227,3 +227,64 @@ export interface AnalystAnswer {
   snapshot: { id: string; dataThrough: string | null };
   chronicAbsenteeismRisk: { totalCount: number; edges: Array<{ node: { daysEnrolled: number; daysAbsent: number; student: { key: string } } }> };
 }
+
+/**
+ * What snapshot `id` holds for the analyst query, read with plain DuckDB from the Parquet files its
+ * manifest names (nothing of edlake's reader): the row count and each student's days.
+ */
+export class SnapshotOracle {
+  private cache = new Map<number, Promise<{ rows: number; days: Map<string, { enrolled: number; absent: number }> }>>();
+  constructor(private readonly lake: string) {}
+
+  private load(id: number) {
+    let p = this.cache.get(id);
+    if (!p) {
+      p = (async () => {
+        const { DuckDBInstance } = await import('@duckdb/node-api');
+        const root = path.join(this.lake, 'snapshots');
+        const m = JSON.parse(fs.readFileSync(path.join(root, 'manifests', `${id}.json`), 'utf8')) as {
+          tables: Array<{ schema: string; name: string; row_count: number; files: Array<{ path: string }> }>;
+        };
+        const t = m.tables.find((x) => x.schema === 'marts' && x.name === 'v_chronic_absenteeism_risk');
+        if (!t) throw new Error(`snapshot ${id} has no marts.v_chronic_absenteeism_risk`);
+        const files = t.files.map((f) => `'${path.join(root, f.path).replaceAll("'", "''")}'`).join(', ');
+        const inst = await DuckDBInstance.create(':memory:');
+        const c = await inst.connect();
+        const rows = (await c.runAndReadAll(`select student_key, days_enrolled::double e, days_absent::double a from read_parquet([${files}])`)).getRowObjectsJson() as Array<{ student_key: string; e: number; a: number }>;
+        c.closeSync();
+        inst.closeSync();
+        if (rows.length !== t.row_count) throw new Error(`snapshot ${id}: ${rows.length} rows in the files, ${t.row_count} in the manifest`);
+        return { rows: rows.length, days: new Map(rows.map((r) => [r.student_key, { enrolled: Number(r.e), absent: Number(r.a) }])) };
+      })();
+      this.cache.set(id, p);
+    }
+    return p;
+  }
+
+  /** Problems of an answer against the snapshot it names (empty when the answer is wholly that snapshot's). */
+  async check(a: AnalystAnswer): Promise<string[]> {
+    const id = Number(a.snapshot.id);
+    const s = await this.load(id);
+    const problems: string[] = [];
+    if (a.chronicAbsenteeismRisk.totalCount !== s.rows) problems.push(`snapshot ${id}: totalCount ${a.chronicAbsenteeismRisk.totalCount}, Parquet has ${s.rows} rows`);
+    for (const e of a.chronicAbsenteeismRisk.edges) {
+      const want = s.days.get(e.node.student.key);
+      if (!want) problems.push(`snapshot ${id}: student ${e.node.student.key} is not in the snapshot`);
+      else if (want.enrolled !== e.node.daysEnrolled || Math.abs(want.absent - e.node.daysAbsent) > 1e-9) {
+        problems.push(`snapshot ${id}: student ${e.node.student.key} has ${e.node.daysEnrolled}/${e.node.daysAbsent} days, Parquet ${want.enrolled}/${want.absent}`);
+      }
+    }
+    return problems;
+  }
+
+  /** Whether the two snapshots differ on the students the query shows (so a mixed answer would be caught). */
+  async differ(a: number, b: number): Promise<number> {
+    const [x, y] = await Promise.all([this.load(a), this.load(b)]);
+    let n = 0;
+    for (const [k, v] of x.days) {
+      const w = y.days.get(k);
+      if (!w || w.enrolled !== v.enrolled || w.absent !== v.absent) n++;
+    }
+    return n;
+  }
+}
