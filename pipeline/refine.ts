@@ -9,7 +9,7 @@
  */
 import { literal, ident, type Db } from '../src/db/duckdb.ts';
 import { ROW_QUARANTINE_REASONS, type RowQuarantineReason } from '../src/quality/reasons.ts';
-import { entity as contractOf, ENTITIES, STANDARD_COLUMNS, type ColumnContract, type EntityContract } from './contracts/index.ts';
+import { entity as contractOf, ENTITIES, type ColumnContract, type EntityContract } from './contracts/index.ts';
 import { personKey } from './keys.ts';
 import type { Expr, IdentityFeed, Layout, Mapping } from './sources/types.ts';
 
@@ -422,7 +422,7 @@ export async function refineBatch(db: Db, batch: RefineBatch): Promise<Map<numbe
     `SELECT CAST(row_id // ${FILE_SHIFT} AS INTEGER) AS f, rule, count(DISTINCT row_id)::INTEGER AS n FROM tmp_fails GROUP BY ALL`,
   );
   for (const r of rules) outcomes.get(r.f)!.quarantineByRule[r.rule as RowQuarantineReason] = r.n;
-  // entity counts are per batch: reported on its first file
+  // entity counts are per batch (the run record sums them): carried by the batch's first file
   outcomes.get(0)!.entities = entities;
   // Keys of records that were delivered but quarantined: rows elsewhere that reference them are
   // not quarantined again (the defect is reported once, where it is).
@@ -679,7 +679,6 @@ async function upsert(
   const owned = colsInTable.filter((c) => c !== '__row' && c !== '__f' && !pk.includes(c) && !c.startsWith('_'));
   const pkMissing = pk.filter((k) => !colsInTable.includes(k));
   if (pkMissing.length > 0) throw new Error(`mapping to ${contract.entity} does not map its key column(s) ${pkMissing.join(', ')}`);
-  const pkList = pk.map(q).join(', ');
   const pkEq = (a: string, b: string) => pk.map((k) => `${a}.${q(k)} IS NOT DISTINCT FROM ${b}.${q(k)}`).join(' AND ');
   const valEq = (a: string, b: string) => (owned.length === 0 ? 'true' : owned.map((k) => `${a}.${q(k)} IS NOT DISTINCT FROM ${b}.${q(k)}`).join(' AND '));
   const ent = literal(contract.entity);
@@ -861,8 +860,4 @@ async function writeIdentity(ctx: Ctx, feed: IdentityFeed): Promise<void> {
     `INSERT INTO identity.persons SELECT ${t}, ${kind}, f.person_key, f.natural_id, ${facts.map((c) => `f.${c}`).join(', ')}, f.source, f.sha, f._row_number, ${literal(batch.runId)}
      FROM tmp_feed f WHERE NOT EXISTS (SELECT 1 FROM identity.persons x WHERE x.tenant = ${t} AND x.kind = ${kind} AND x.person_key = f.person_key)`,
   );
-}
-
-export function standardColumnNames(): string[] {
-  return STANDARD_COLUMNS.map((c) => c.name);
 }

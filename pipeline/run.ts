@@ -49,7 +49,6 @@ export interface FileRecord {
   raggedRows: number;
   quarantineByRule: Partial<Record<RowQuarantineReason, number>>;
   skippedReasons?: Record<string, number>;
-  entities?: Record<string, { inserted: number; updated: number }>;
 }
 
 export interface SourceRecord {
@@ -75,6 +74,8 @@ export interface RunRecord {
   rejected: Array<{ path: string; reason: string; detail?: string }>;
   sources: Record<string, SourceRecord>;
   failedSources: string[];
+  /** Rows inserted and updated per refined table in this run. */
+  entities: Record<string, { inserted: number; updated: number }>;
   quarantineByRule: Partial<Record<RowQuarantineReason, number>>;
   idDetection: IdDetection[];
   /** Milliseconds per step. */
@@ -261,8 +262,12 @@ export function buildRecord(record: RunRecord, files: RawFile[], outcomes: Map<s
       ...(f.encoding ? { encoding: f.encoding } : {}),
       ...(tenants.get(f.sha256) && f.status === 'loaded' ? { tenant: tenants.get(f.sha256) as string } : {}),
       ...(o && o.skipped > 0 ? { skippedReasons: o.skippedReasons } : {}),
-      ...(o ? { entities: o.entities } : {}),
     };
+    for (const [name, e] of Object.entries(o?.entities ?? {})) {
+      const t = (record.entities[name] ??= { inserted: 0, updated: 0 });
+      t.inserted += e.inserted;
+      t.updated += e.updated;
+    }
     record.files.push(fr);
     record.summary.seen++;
     record.summary[f.status]++;
@@ -308,6 +313,7 @@ export async function runPipeline(config: Config, opts: RunOptions = {}): Promis
     rejected: [],
     sources: {},
     failedSources: [],
+    entities: {},
     quarantineByRule: {},
     idDetection: [],
     durations: { lock: Date.now() - t0 },
