@@ -37,8 +37,12 @@ export interface LinkFit {
   intercept: number;
   r2: number;
   rmse: number;
-  /** fitted here, or carried over from the previous version */
-  origin: 'fitted' | 'previous';
+  /**
+   * fitted on the grade's own students; pooled over all grades of the vendor, subject and window
+   * (grades without prior state scores: 3, 11, and the untested grades; both scales are vertical);
+   * or carried over from the previous version
+   */
+  origin: 'fitted' | 'pooled' | 'previous';
 }
 
 export interface PredictionFit {
@@ -137,15 +141,25 @@ export async function fitCalibration(db: Db, modelVersion: string): Promise<Cali
 
   // Link per window: target = prior + growth x elapsed (the state-scale position at the test date),
   // predictor = the interim score of that window (vendor scales grow at their own pace in a year).
-  const fits = await db.all<{ vendor: string; subject: string; grade: number; test_window: string; n: number; slope: Num; intercept: Num; r2: Num; rmse: Num }>(`
-    WITH pairs AS (
+  const pairsSql = `
       SELECT i.vendor, i.subject, i.grade, i.test_window, i.score AS x, p.prior + g.growth * i.elapsed AS y
       FROM cal_interim i
       JOIN cal_prior p ON p.tenant = i.tenant AND p.student_key = i.student_key AND p.subject = i.subject
       JOIN cal_growth g ON g.subject = i.subject AND g.grade = i.grade
       WHERE i.test_window IN ('Fall', 'Winter', 'Spring')
-      QUALIFY row_number() OVER (PARTITION BY i.tenant, i.student_key, i.vendor, i.subject, i.test_window ORDER BY i.k_first) = 1
-    ),
+      QUALIFY row_number() OVER (PARTITION BY i.tenant, i.student_key, i.vendor, i.subject, i.test_window ORDER BY i.k_first) = 1`;
+  const pooledFits = await db.all<{ vendor: string; subject: string; test_window: string; n: number; slope: Num; intercept: Num; r2: Num; rmse: Num }>(`
+    WITH pairs AS (${pairsSql}),
+    coef AS (
+      SELECT vendor, subject, test_window, count(*) AS n, regr_slope(y, x) AS slope, regr_intercept(y, x) AS intercept, regr_r2(y, x) AS r2
+      FROM pairs GROUP BY ALL
+    )
+    SELECT c.vendor, c.subject, c.test_window, c.n, c.slope, c.intercept, c.r2,
+           sqrt(avg((p.y - (c.slope * p.x + c.intercept)) ^ 2)) AS rmse
+    FROM coef c JOIN pairs p USING (vendor, subject, test_window)
+    GROUP BY ALL ORDER BY ALL`);
+  const fits = await db.all<{ vendor: string; subject: string; grade: number; test_window: string; n: number; slope: Num; intercept: Num; r2: Num; rmse: Num }>(`
+    WITH pairs AS (${pairsSql}),
     coef AS (
       SELECT vendor, subject, grade, test_window, count(*) AS n, regr_slope(y, x) AS slope, regr_intercept(y, x) AS intercept, regr_r2(y, x) AS r2
       FROM pairs GROUP BY ALL
@@ -162,6 +176,17 @@ export async function fitCalibration(db: Db, modelVersion: string): Promise<Cali
   const fitted = fits.filter((f) => f.n >= MIN_PAIRS && f.slope !== null && f.intercept !== null && f.slope > 0);
   for (const f of fitted) {
     links.push({ vendor: f.vendor, subject: f.subject, grade: f.grade, window: f.test_window, n: f.n, slope: f.slope!, intercept: f.intercept!, r2: f.r2 ?? 0, rmse: f.rmse ?? 0, origin: 'fitted' });
+  }
+  // grades without their own fit (no prior state score: grades 3 and 11, untested grades) take the
+  // link pooled over the vendor's grades for that subject and window
+  const linkedGrades = new Set(prevLinks.filter((p) => p.method === 'linear').map((p) => `${p.vendor}|${p.subject}|${p.grade}`));
+  for (const f of pooledFits.filter((x) => x.n >= MIN_PAIRS && x.slope !== null && x.intercept !== null && x.slope > 0)) {
+    for (const key of linkedGrades) {
+      const [vendor, subject, grade] = key.split('|') as [string, string, string];
+      if (vendor !== f.vendor || subject !== f.subject) continue;
+      if (links.some((l) => l.vendor === vendor && l.subject === subject && l.grade === Number(grade) && l.window === f.test_window)) continue;
+      links.push({ vendor, subject, grade: Number(grade), window: f.test_window, n: f.n, slope: f.slope!, intercept: f.intercept!, r2: f.r2 ?? 0, rmse: f.rmse ?? 0, origin: 'pooled' });
+    }
   }
   for (const p of prevLinks) {
     if (p.method !== 'linear') continue;
@@ -240,7 +265,7 @@ export function writeCalibration(report: CalibrationReport, opts: { seedsDir?: s
     .filter((l) => l.startsWith(`${report.previousVersion},`) && l.split(',')[5] === 'identity')
     .map((l) => [v, ...l.split(',').slice(1)].join(','));
   const linkLines = report.links.map((l) =>
-    [v, l.vendor, l.subject, l.grade, l.window ?? '', 'linear', num(l.slope, 6), num(l.intercept, 3), num(l.rmse, 3), l.n || '', l.origin === 'fitted' ? num(l.r2, 4) : ''].join(','),
+    [v, l.vendor, l.subject, l.grade, l.window ?? '', 'linear', num(l.slope, 6), num(l.intercept, 3), num(l.rmse, 3), l.n || '', l.origin !== 'previous' ? num(l.r2, 4) : ''].join(','),
   );
   writeFileSync(linkFile, `${existing.replace(/\n*$/, '\n')}${[...linkLines, ...prevIdentity].join('\n')}\n`);
   const predFile = path.join(dir, 'prediction_parameters.csv');

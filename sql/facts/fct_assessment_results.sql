@@ -37,34 +37,34 @@ base AS (
     ON a.assessment_family = 'screener' AND pl.descriptor_type = 'PerformanceLevelDescriptor' AND pl.descriptor_value = sa.performance_level_descriptor
 ),
 linked AS (
+  -- a window-specific link wins over the any-window one
   SELECT b.*,
     CASE
       WHEN b.assessment_family = 'state' THEN b.scale_score
-      WHEN b.assessment_family = 'interim' AND l.method = 'identity' THEN b.scale_score
-      WHEN b.assessment_family = 'interim' THEN l.slope * b.scale_score + l.intercept
+      WHEN b.assessment_family = 'interim' AND coalesce(lw.method, la.method) = 'identity' THEN b.scale_score
+      WHEN b.assessment_family = 'interim' THEN coalesce(lw.slope, la.slope) * b.scale_score + coalesce(lw.intercept, la.intercept)
     END AS state_scale_score,
-    CASE WHEN b.assessment_family = 'interim' THEN l.model_version END AS linking_model_version
+    CASE WHEN b.assessment_family = 'interim' THEN coalesce(lw.model_version, la.model_version) END AS linking_model_version
   FROM base b
-  LEFT JOIN seeds.interim_linking l
-    ON b.assessment_family = 'interim'
-   AND l.model_version = (SELECT model_version FROM active)
-   AND l.vendor = lower(b.vendor) AND l.subject = b.subject AND l.grade = b.grade_number
-   AND (l.testing_window IS NULL OR l.testing_window = b.testing_window)
-  -- a window-specific link wins over the any-window one
-  QUALIFY row_number() OVER (PARTITION BY b.result_key ORDER BY l.testing_window IS NULL) = 1
+  LEFT JOIN seeds.interim_linking lw
+    ON b.assessment_family = 'interim' AND lw.model_version = (SELECT model_version FROM active)
+   AND lw.vendor = lower(b.vendor) AND lw.subject = b.subject AND lw.grade = b.grade_number AND lw.testing_window = b.testing_window
+  LEFT JOIN seeds.interim_linking la
+    ON b.assessment_family = 'interim' AND la.model_version = (SELECT model_version FROM active)
+   AND la.vendor = lower(b.vendor) AND la.subject = b.subject AND la.grade = b.grade_number AND la.testing_window IS NULL
+),
+cuts AS (
+  SELECT assessment_family, subject, grade, list(min_scale_score ORDER BY level) AS cuts
+  FROM seeds.assessment_thresholds GROUP BY ALL
 ),
 leveled AS (
   SELECT
     l.*,
-    t.assessment_family AS threshold_family,
-    CASE WHEN l.state_scale_score IS NOT NULL AND t.n_thresholds > 0
-         THEN 1 + (SELECT count(*) FROM seeds.assessment_thresholds x
-                   WHERE x.assessment_family = t.assessment_family AND x.subject = l.subject AND x.grade = l.grade_number
-                     AND x.min_scale_score <= l.state_scale_score)
-    END AS achievement_level
+    c.assessment_family AS threshold_family,
+    CASE WHEN l.state_scale_score IS NOT NULL AND c.cuts IS NOT NULL
+         THEN 1 + len(list_filter(c.cuts, x -> x <= l.state_scale_score)) END AS achievement_level
   FROM linked l
-  LEFT JOIN (SELECT assessment_family, subject, grade, count(*) AS n_thresholds FROM seeds.assessment_thresholds GROUP BY ALL) t
-    ON t.subject = l.subject AND t.grade = l.grade_number
+  LEFT JOIN cuts c ON c.subject = l.subject AND c.grade = l.grade_number
 )
 SELECT
   v.* EXCLUDE (threshold_family),

@@ -68,11 +68,12 @@ SELECT
   sc.year_elapsed,
   sc.predicted_scale_score,
   sc.standard_error,
-  1 + (SELECT count(*) FROM seeds.assessment_thresholds x
-       WHERE x.subject = sc.subject AND x.grade = sc.grade_number AND x.min_scale_score <= sc.predicted_scale_score) AS predicted_level,
+  1 + len(list_filter(c.cuts, x -> x <= sc.predicted_scale_score)) AS predicted_level,
   edlake_norm_cdf((sc.predicted_scale_score - m.min_scale_score) / sc.standard_error) AS probability_met,
   sc.model_version
 FROM scored sc
+JOIN (SELECT subject, grade, list(min_scale_score ORDER BY level) AS cuts FROM seeds.assessment_thresholds GROUP BY ALL) c
+  ON c.subject = sc.subject AND c.grade = sc.grade_number
 JOIN seeds.assessment_thresholds m
   ON m.subject = sc.subject AND m.grade = sc.grade_number
  AND m.level = (SELECT met_level FROM met WHERE met.assessment_family = m.assessment_family)

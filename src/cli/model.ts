@@ -59,6 +59,8 @@ export function summarizeCalibration(c: CalibrationReport): string {
   for (const l of c.links.filter((x) => x.origin === 'fitted')) {
     lines.push(`  ${l.vendor.padEnd(9)} ${l.subject.padEnd(5)} grade ${String(l.grade).padStart(2)} ${(l.window ?? 'any').padEnd(6)}: n ${String(l.n).padStart(6)}  slope ${l.slope.toFixed(3)}  intercept ${l.intercept.toFixed(1)}  R² ${l.r2.toFixed(3)}  RMSE ${l.rmse.toFixed(1)}`);
   }
+  const pooled = c.links.filter((x) => x.origin === 'pooled').length;
+  if (pooled > 0) lines.push(`  ${pooled} link(s) of grades without their own history pooled over the vendor's grades`);
   const kept = c.links.filter((x) => x.origin === 'previous').length;
   if (kept > 0) lines.push(`  ${kept} link(s) without enough history kept from ${c.previousVersion}`);
   for (const e of c.errors) {
