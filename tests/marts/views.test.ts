@@ -75,6 +75,11 @@ describe('marts on a hand-made district (oracle computed in TypeScript)', () => 
       { school_id: S1, n: 11 }, // days 1-9 and 49-50 (S2 has not submitted them)
       { school_id: S2, n: 39 }, // days 10-48
     ]);
+    // the transfer's two enrollments carry their own days
+    expect(await db.all(`SELECT school_id, days_enrolled FROM marts.fct_enrollment WHERE student_key = $1 ORDER BY entry_date`, [key('C')])).toEqual([
+      { school_id: S1, days_enrolled: 20 },
+      { school_id: S2, days_enrolled: 28 },
+    ]);
   });
 
   it('equity outcomes: a school x group row and the district row agree with the oracle', async () => {
