@@ -197,9 +197,9 @@ function plan(g: Gen, level: Messiness): Task[] {
         });
       }
     }
-    if (cal.iabFall.delivery === day) at(day, 'cers', 1, () => writeCers(g, cal.iabFall, 'IAB'));
-    if (cal.ica.delivery === day) at(day, 'cers', 1, () => writeCers(g, cal.ica, 'ICA'));
-    if (cal.iabSpring.delivery === day) at(day, 'cers', 1, () => writeCers(g, cal.iabSpring, 'IAB'));
+    if (cal.iabFall.delivery === day) at(day, 'cers', 0, () => writeCers(g, cal.iabFall, 'IAB'));
+    if (cal.ica.delivery === day) at(day, 'cers', 0, () => writeCers(g, cal.ica, 'ICA'));
+    if (cal.iabSpring.delivery === day) at(day, 'cers', 0, () => writeCers(g, cal.iabSpring, 'IAB'));
     if (cal.surveyFall.delivery === day) at(day, 'survey', 0, () => writeSurvey(g, cal.surveyFall, 'Fall', { headerOnlyExtra: level !== 'none' }));
     if (cal.surveySpring.delivery === day) at(day, 'survey', 0, () => writeSurvey(g, cal.surveySpring, 'Spring'));
     if (cal.screenerFall.delivery === day) at(day, 'screener', 0, () => writeBess(g, cal.screenerFall, 'Fall'));
