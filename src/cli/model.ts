@@ -50,7 +50,8 @@ export function summarizeRun(r: RunModelsResult): string {
     lines.push(`  ${t.severity.toUpperCase()} ${t.name}: ${t.status}, ${t.failures} row(s)${t.message ? ` (${t.message})` : ''}`);
     if (t.sample[0]) lines.push(`    e.g. ${JSON.stringify(t.sample[0])}`);
   }
-  lines.push(r.blocked ? 'blocked: an error-severity test failed; this build must not be published' : `ok in ${r.ms} ms`);
+  if (r.tests.length === 0) lines.push(`built in ${r.ms} ms; data tests not run (this build must not be published)`);
+  else lines.push(r.blocked ? 'blocked: an error-severity test failed; this build must not be published' : `ok in ${r.ms} ms`);
   return lines.join('\n');
 }
 
