@@ -10,7 +10,7 @@ import { deriveScope, ScopeSql, type Scope } from './scope.ts';
 import type { SnapshotInfo, SnapshotSelection, SnapshotSource } from './snapshots.ts';
 import type { IdentityStore, PersonName } from './identity.ts';
 import { T } from './tables.ts';
-import { servingIndex, servingIndexEnabled, type ServingIndex } from './serving.ts';
+import { readyServingIndex, servingIndexEnabled, type ServingIndex } from './serving.ts';
 import { inList } from './runner.ts';
 
 export interface RequestDataOptions {
@@ -115,9 +115,12 @@ export class SnapshotData {
     return this.q.snap.info;
   }
 
-  /** The snapshot's serving index, or null (disabled, or the snapshot lacks a table it needs). */
-  index(): Promise<ServingIndex | null> {
-    return servingIndexEnabled() ? servingIndex(this.q.snap) : Promise.resolve(null);
+  /**
+   * The snapshot's serving index when it is built, else null (disabled, not built yet, or the
+   * snapshot lacks a table it needs): the SQL path answers while it builds in the background.
+   */
+  async index(): Promise<ServingIndex | null> {
+    return servingIndexEnabled() ? readyServingIndex(this.q.snap) : null;
   }
 
   /** A per-request, per-snapshot loader, created on first use. */

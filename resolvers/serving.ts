@@ -60,14 +60,43 @@ export function servingIndexEnabled(): boolean {
   return enabled;
 }
 
+const built = new WeakMap<OpenedSnapshot, ServingIndex | null>();
+
 /** The index of a snapshot, built on first use (null when the snapshot lacks a table it needs). */
 export function servingIndex(snap: OpenedSnapshot): Promise<ServingIndex | null> {
   let p = building.get(snap);
   if (!p) {
-    p = build(snap);
+    p = build(snap).then(
+      (ix) => {
+        built.set(snap, ix);
+        return ix;
+      },
+      (err: unknown) => {
+        // a failed build leaves the SQL path answering; the next call tries again
+        building.delete(snap);
+        throw err;
+      },
+    );
     building.set(snap, p);
   }
   return p;
+}
+
+/**
+ * The index if it is already built; otherwise starts building it in the background and returns
+ * null, so that no request waits for a build (the SQL path answers meanwhile).
+ */
+export function readyServingIndex(snap: OpenedSnapshot): ServingIndex | null {
+  const ix = built.get(snap);
+  if (ix !== undefined) return ix;
+  servingIndex(snap).catch(() => undefined);
+  return null;
+}
+
+/** Whether a snapshot's index is built (for readiness reports). */
+export function servingIndexState(snap: OpenedSnapshot): 'built' | 'building' | 'absent' {
+  if (built.has(snap)) return built.get(snap) ? 'built' : 'absent';
+  return building.has(snap) ? 'building' : 'absent';
 }
 
 async function build(snap: OpenedSnapshot): Promise<ServingIndex | null> {

@@ -21,6 +21,7 @@ import type { GraphQLContext } from '../../schema/builder.ts';
 import { RequestData } from '../../resolvers/context.ts';
 import { newRequestState, queryCacheEnabled } from '../../resolvers/runner.ts';
 import { ResponseCache } from './response-cache.ts';
+import { readyServingIndex, servingIndexState } from '../../resolvers/serving.ts';
 import type { SnapshotSource } from '../../resolvers/snapshots.ts';
 import type { IdentityStore } from '../../resolvers/identity.ts';
 
@@ -253,7 +254,13 @@ export function buildApp(opts: AppOptions): App {
       const info = await opts.source.resolve({});
       const snap = await opts.source.open(info.id);
       await snap.pool.use((db) => db.all('SELECT 1 AS ok'));
-      return Response.json({ status: 'ready', snapshot: { id: String(info.id), publishedAt: info.publishedAt, dataThrough: info.dataThrough }, pool: snap.pool.stats() });
+      readyServingIndex(snap); // start building the serving index of the current snapshot
+      return Response.json({
+        status: 'ready',
+        snapshot: { id: String(info.id), publishedAt: info.publishedAt, dataThrough: info.dataThrough },
+        pool: snap.pool.stats(),
+        servingIndex: servingIndexState(snap),
+      });
     } catch (err) {
       return Response.json({ status: 'not ready', reason: err instanceof Error ? err.message : String(err) }, { status: 503 });
     }

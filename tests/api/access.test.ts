@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAudit } from '../../resolvers/identity.ts';
-import { setServingIndexEnabled } from '../../resolvers/serving.ts';
+import { servingIndex, setServingIndexEnabled } from '../../resolvers/serving.ts';
 import { activeOn, teacherSections, teacherStudents, type District, type FxSnapshot } from './fixture.ts';
 import { harness, type Harness } from './helpers.ts';
 
@@ -19,6 +19,8 @@ for (const indexed of [true, false]) describe(indexed ? 'with the serving index'
   beforeAll(async () => {
     setServingIndexEnabled(indexed);
     h = await harness();
+    // with the index: build it for both snapshots first (requests never wait for a build)
+    if (indexed) for (const s of h.fx.district.snapshots) expect(await servingIndex(await h.fx.source.open(s.id))).not.toBeNull();
     d = h.fx.district;
     current = d.snapshots[1] as FxSnapshot;
     past = d.snapshots[0] as FxSnapshot;
