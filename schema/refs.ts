@@ -13,6 +13,7 @@ import type { ChronicRow, ComparisonRow, CorrelationRow, EquityRow, WellbeingRow
 import type { AttendanceAggregateRow } from '../resolvers/aggregates.ts';
 import type { SnapshotInfo } from '../resolvers/snapshots.ts';
 import type { Page } from '../resolvers/page.ts';
+import { GraphQLError } from 'graphql';
 import { builder } from './builder.ts';
 
 export interface In<R> {
@@ -64,6 +65,6 @@ export function nodeId(d: SnapshotData, key: string): string {
 
 export function parseNodeId(id: string): { snapshotId: number; key: string } {
   const m = /^([1-9][0-9]*):([A-Za-z0-9_-]{1,128})$/.exec(id);
-  if (!m) throw new Error('invalid node id');
+  if (!m) throw new GraphQLError('invalid node id', { extensions: { code: 'BAD_USER_INPUT' } });
   return { snapshotId: Number(m[1]), key: m[2] as string };
 }

@@ -75,6 +75,13 @@ describe('hostile queries', () => {
     for (const l of logged) expect(l.sql_statements).toBe(0);
   });
 
+  it('a forged node id is a clear input error, not a server error', async () => {
+    const tok = await h.token({ role: 'data_analyst' });
+    const forged = Buffer.from("Student:2:x' OR 1=1").toString('base64');
+    const r = await h.gql(tok, `query($id: ID!) { node(id: $id) { id } }`, { id: forged });
+    expect(r.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+  });
+
   it('page size, unknown cursors and backward paging are refused clearly', async () => {
     const tok = await h.token({ role: 'data_analyst' });
     const big = await h.gql(tok, `{ published { students(first: 1000) { totalCount } } }`);
