@@ -23,6 +23,8 @@ function arg(name: string, fallback: string): string {
 
 interface Measured {
   seconds: number;
+  /** CPU seconds (user + system) of the child: a fairer figure than wall time on a shared machine. */
+  cpuSeconds: number;
   maxRssMb: number;
   stdout: string;
 }
@@ -30,11 +32,11 @@ interface Measured {
 /** Run a command, measuring wall time and the child's peak RSS (GNU time). */
 function measure(cmd: string[], env: NodeJS.ProcessEnv = process.env): Measured {
   const t0 = Date.now();
-  const r = spawnSync('/usr/bin/time', ['-f', '__maxrss_kb=%M', ...cmd], { cwd: root, env, encoding: 'utf8', maxBuffer: 1 << 30 });
+  const r = spawnSync('/usr/bin/time', ['-f', '__maxrss_kb=%M __cpu=%U+%S', ...cmd], { cwd: root, env, encoding: 'utf8', maxBuffer: 1 << 30 });
   const seconds = (Date.now() - t0) / 1000;
   if (r.status !== 0 && r.status !== 3) throw new Error(`${cmd.join(' ')} failed (${r.status}):\n${r.stderr.slice(-3000)}`);
-  const m = /__maxrss_kb=(\d+)/.exec(r.stderr);
-  return { seconds, maxRssMb: m ? Number(m[1]) / 1024 : NaN, stdout: r.stdout };
+  const m = /__maxrss_kb=(\d+) __cpu=([\d.]+)\+([\d.]+)/.exec(r.stderr);
+  return { seconds, cpuSeconds: m ? Number(m[2]) + Number(m[3]) : NaN, maxRssMb: m ? Number(m[1]) / 1024 : NaN, stdout: r.stdout };
 }
 
 function deliveryDates(landing: string): string[] {
@@ -79,9 +81,10 @@ const r2 = JSON.parse(night.stdout) as typeof r1;
 
 const fmt = (n: number) => n.toLocaleString('en-US');
 console.log(`\nedlake pipeline (raw + refined), ${fmt(Number(students))} students, ${process.platform} ${process.arch}, node ${process.version}`);
-console.log(`year to ${before}: ${r1.status}; ${fmt(r1.summary.seen)} files, ${fmt(r1.summary.rows.delivered)} rows in ${year.seconds.toFixed(1)} s = ${fmt(Math.round(r1.summary.rows.delivered / year.seconds))} rows/s; peak RSS ${year.maxRssMb.toFixed(0)} MB`);
+console.log(`year to ${before}: ${r1.status}; ${fmt(r1.summary.seen)} files, ${fmt(r1.summary.rows.delivered)} rows in ${year.seconds.toFixed(1)} s wall (${year.cpuSeconds.toFixed(1)} s CPU) = ${fmt(Math.round(r1.summary.rows.delivered / year.seconds))} rows/s wall; peak RSS ${year.maxRssMb.toFixed(0)} MB`);
 console.log(`  steps (ms): ${JSON.stringify(r1.durations)}`);
-console.log(`nightly increment ${last}: ${r2.status}; ${fmt(r2.summary.seen)} files, ${fmt(r2.summary.rows.delivered)} rows in ${night.seconds.toFixed(1)} s; peak RSS ${night.maxRssMb.toFixed(0)} MB`);
+console.log(`nightly increment ${last}: ${r2.status}; ${fmt(r2.summary.seen)} files, ${fmt(r2.summary.rows.delivered)} rows in ${night.seconds.toFixed(1)} s wall (${night.cpuSeconds.toFixed(1)} s CPU); peak RSS ${night.maxRssMb.toFixed(0)} MB`);
+console.log(`machine load average at the end: ${spawnSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).stdout.trim()} (2 cores shared with other work: wall times include waiting)`);
 console.log(`  steps (ms): ${JSON.stringify(r2.durations)}`);
 const lakeSize = spawnSync('du', ['-sh', lake], { encoding: 'utf8' }).stdout.trim();
 console.log(`lake size: ${lakeSize}`);
