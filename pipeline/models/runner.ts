@@ -139,4 +139,14 @@ export async function recordChronicTiers(db: Db): Promise<void> {
     WHERE s.tenant = c.tenant AND s.as_of_date = c.as_of_date`);
   await db.run(`INSERT INTO meta.chronic_tier_snapshots
     SELECT as_of_date, tenant, student_key, tier_code, tier_severity, now()::TIMESTAMP FROM marts.v_chronic_absenteeism_risk`);
+  // only the previous date is ever compared with; keep a few for inspection, not a year of nights
+  await db.run(`DELETE FROM meta.chronic_tier_snapshots s USING (
+      SELECT tenant, as_of_date FROM (
+        SELECT tenant, as_of_date, dense_rank() OVER (PARTITION BY tenant ORDER BY as_of_date DESC) AS k
+        FROM (SELECT DISTINCT tenant, as_of_date FROM meta.chronic_tier_snapshots))
+      WHERE k > ${KEEP_TIER_DATES}) old
+    WHERE s.tenant = old.tenant AND s.as_of_date = old.as_of_date`);
 }
+
+/** Data-through dates of tiers kept per tenant in meta.chronic_tier_snapshots. */
+export const KEEP_TIER_DATES = 7;
