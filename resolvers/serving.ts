@@ -104,39 +104,53 @@ async function build(snap: OpenedSnapshot): Promise<ServingIndex | null> {
   const t0 = performance.now();
   const ix = new ServingIndex();
   await snap.pool.use(async (db) => {
-    const students = await db.query<StudentRow>(`SELECT student_key, school_key, grade_number AS grade_level, grade_band FROM ${T.student}`);
-    // one string instance per key, shared by every map
-    const intern = new Map<string, string>();
+    // Keys are read once (the students, in key order); everything else refers to a student by its
+    // position, so that the large tables cross into JavaScript as integers, not 64-character keys.
+    const students = await db.query<StudentRow>(
+      `SELECT student_key, school_key, grade_number AS grade_level, grade_band FROM ${T.student} ORDER BY student_key`,
+    );
+    const keys: string[] = [];
     for (const s of students) {
-      intern.set(s.student_key, s.student_key);
+      keys.push(s.student_key);
       ix.students.set(s.student_key, s);
     }
-    const members = await db.query<Row & { section_key: string; student_key: string }>(
-      `SELECT section_key, student_key FROM ${T.sectionMembership} WHERE is_active ORDER BY section_key, student_key`,
+    const byPos = `(SELECT student_key, (row_number() OVER (ORDER BY student_key) - 1)::INTEGER AS pos FROM ${T.student})`;
+    const members = await db.query<Row & { section_key: string; pos: number[] }>(
+      `SELECT m.section_key, list(DISTINCT p.pos ORDER BY p.pos) AS pos
+         FROM ${T.sectionMembership} m JOIN ${byPos} p ON p.student_key = m.student_key
+        WHERE m.is_active GROUP BY m.section_key`,
     );
-    const sectionIntern = new Map<string, string>();
     for (const m of members) {
-      const sk = intern.get(m.student_key) ?? m.student_key;
-      let sec = sectionIntern.get(m.section_key);
-      if (sec === undefined) sectionIntern.set(m.section_key, (sec = m.section_key));
-      let list = ix.members.get(sec);
-      if (!list) ix.members.set(sec, (list = []));
-      if (list[list.length - 1] !== sk) list.push(sk);
-      let of = ix.sectionsOf.get(sk);
-      if (!of) ix.sectionsOf.set(sk, (of = []));
-      if (!of.includes(sec)) of.push(sec);
+      const list = m.pos.map((i) => keys[i] as string);
+      ix.members.set(m.section_key, list);
+      for (const sk of list) {
+        let of = ix.sectionsOf.get(sk);
+        if (!of) ix.sectionsOf.set(sk, (of = []));
+        of.push(m.section_key);
+      }
     }
-    const chronic = await db.query<ChronicRow>(
-      `SELECT student_key, school_key, days_enrolled, days_absent, absence_rate AS absence_rate_ytd, absence_rate_30d, tier_code AS tier,
-              is_chronically_absent AS is_chronic, trend, projected_absence_rate_eoy AS projected_absence_rate, longest_absence_streak,
-              entered_worse_tier AS newly_worse_tier FROM ${T.chronic}`,
+    const chronic = await db.query<Omit<ChronicRow, 'student_key'> & { pos: number }>(
+      `SELECT p.pos, c.school_key, c.days_enrolled, c.days_absent, c.absence_rate AS absence_rate_ytd, c.absence_rate_30d, c.tier_code AS tier,
+              c.is_chronically_absent AS is_chronic, c.trend, c.projected_absence_rate_eoy AS projected_absence_rate, c.longest_absence_streak,
+              c.entered_worse_tier AS newly_worse_tier
+         FROM ${T.chronic} c JOIN ${byPos} p ON p.student_key = c.student_key`,
     );
-    for (const c of chronic) ix.chronic.set(c.student_key, c);
+    for (const c of chronic) {
+      const { pos, ...rest } = c;
+      const key = keys[pos] as string;
+      ix.chronic.set(key, { student_key: key, ...rest } as ChronicRow);
+    }
     for (const r of await db.query<Row & { section_key: string; school_key: string }>(`SELECT section_key, school_key FROM ${T.section}`)) {
       ix.sectionSchool.set(r.section_key, r.school_key);
     }
-    const wellbeing = await db.query<WellbeingRow>(`SELECT student_key, school_key, risk_score, risk_tier, reasons FROM ${T.wellbeing}`);
-    for (const w of wellbeing) ix.wellbeing.set(w.student_key, w);
+    const wellbeing = await db.query<Omit<WellbeingRow, 'student_key'> & { pos: number }>(
+      `SELECT p.pos, w.school_key, w.risk_score, w.risk_tier, w.reasons FROM ${T.wellbeing} w JOIN ${byPos} p ON p.student_key = w.student_key`,
+    );
+    for (const w of wellbeing) {
+      const { pos, ...rest } = w;
+      const key = keys[pos] as string;
+      ix.wellbeing.set(key, { student_key: key, ...rest } as WellbeingRow);
+    }
   });
   ix.buildMs = performance.now() - t0;
   return ix;

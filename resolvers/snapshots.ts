@@ -9,6 +9,7 @@
 import type { DuckDBInstance } from '@duckdb/node-api';
 import { Pool, defaultPoolSize } from '../src/db/pool.ts';
 import { PUBLISHED_SCHEMA } from './tables.ts';
+import { Db } from '../src/db/duckdb.ts';
 
 export interface SnapshotInfo {
   id: number;
@@ -105,6 +106,45 @@ export function resolveSelection(list: SnapshotInfo[], sel: SnapshotSelection, t
   return list[list.length - 1] as SnapshotInfo;
 }
 
+/** Published tables copied into memory when a snapshot is opened, with the order they are kept in. */
+export const SERVING_TABLES: Record<string, string> = {
+  dim_school: 'school_key',
+  dim_staff: 'staff_key',
+  dim_section: 'school_key, section_key',
+  dim_student: 'school_key, student_key',
+  dim_student_groups: 'student_key',
+  fct_section_membership: 'section_key, student_key',
+  fct_assessment_results: 'student_key',
+  fct_predictions: 'student_key',
+  v_chronic_absenteeism_risk: 'school_key, student_key',
+  v_wellbeing_risk_profiles: 'school_key, student_key',
+  v_equity_outcomes: 'school_key',
+  v_class_section_comparison: 'school_key, section_key',
+  v_performance_correlations: 'school_key',
+};
+
+/** Schema of the in-memory copies; the search path puts it before the published schema. */
+export const SERVING_SCHEMA = 'serving';
+
+/**
+ * Copy the snapshot's hot published views (Parquet) into native in-memory tables, so that the
+ * resolvers' statements read decoded columns instead of decoding Parquet on every call. Only views
+ * are copied (a snapshot built as tables is already in memory). Returns the search path to use.
+ */
+export async function materializeServingTables(db: Db): Promise<string> {
+  const views = await db.all<{ name: string }>(
+    `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = $schema AND table_type = 'VIEW'`,
+    { schema: PUBLISHED_SCHEMA },
+  );
+  const present = new Set(views.map((v) => v.name));
+  await db.run(`CREATE SCHEMA IF NOT EXISTS ${SERVING_SCHEMA}`);
+  for (const [t, order] of Object.entries(SERVING_TABLES)) {
+    if (!present.has(t)) continue;
+    await db.run(`CREATE OR REPLACE TABLE ${SERVING_SCHEMA}.${t} AS SELECT * FROM ${PUBLISHED_SCHEMA}.${t} ORDER BY ${order}`);
+  }
+  return `${SERVING_SCHEMA},${PUBLISHED_SCHEMA}`;
+}
+
 export interface InstanceSnapshot {
   info: SnapshotInfo;
   instance: DuckDBInstance;
@@ -147,7 +187,14 @@ export class InstanceSnapshotSource implements SnapshotSource {
   private async openUncached(id: number): Promise<OpenedSnapshot> {
     const snap = (await this.snapshots()).find((s) => s.info.id === id);
     if (!snap) throw new SnapshotNotFoundError(`snapshot ${id} does not exist (or has expired)`);
-    const pool = await Pool.create(snap.instance, this.poolSize, [`SET search_path = '${PUBLISHED_SCHEMA}'`]);
+    const setup = new Db(await snap.instance.connect());
+    let searchPath: string;
+    try {
+      searchPath = await materializeServingTables(setup);
+    } finally {
+      setup.close();
+    }
+    const pool = await Pool.create(snap.instance, this.poolSize, [`SET search_path = '${searchPath}'`]);
     const tables = new Set<string>();
     await pool.use(async (db) => {
       for (const r of await db.all<{ schema: string; name: string }>(

@@ -6,6 +6,7 @@
 import { SnapshotCatalog, SnapshotNotFoundError as CatalogNotFound, summarize } from '../catalog/index.ts';
 import { Pool, defaultPoolSize } from '../db/pool.ts';
 import {
+  materializeServingTables,
   SnapshotNotFoundError,
   type OpenedSnapshot,
   type SnapshotInfo,
@@ -71,7 +72,14 @@ export class CatalogSnapshotSource implements SnapshotSource {
         if (err instanceof CatalogNotFound) throw new SnapshotNotFoundError(err.message);
         throw err;
       }
-      const pool = await Pool.create(handle.instance, this.poolSize, [`SET search_path = '${PUBLISHED_SCHEMA}'`]);
+      const setup = await handle.connect();
+      let searchPath: string;
+      try {
+        searchPath = await materializeServingTables(setup);
+      } finally {
+        setup.close();
+      }
+      const pool = await Pool.create(handle.instance, this.poolSize, [`SET search_path = '${searchPath}'`]);
       const m = handle.manifest;
       const tables = new Set(m.tables.map((t) => (t.schema === PUBLISHED_SCHEMA ? t.name : `${t.schema}.${t.name}`)));
       return {
