@@ -11,6 +11,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Config } from '../src/config.ts';
 import { type Db, ident, literal } from '../src/db/duckdb.ts';
@@ -109,7 +110,7 @@ export interface RunOptions {
   demoKey?: boolean;
   /** Stages to run after refine, before commit (models, data tests, publish...). */
   stages?: readonly Stage[];
-  /** DuckDB settings for the run. */
+  /** DuckDB settings for the run (memory: default `defaultMemoryLimit()`). */
   threads?: number;
   memoryLimit?: string;
   /** Progress messages (stderr in the CLI). */
@@ -124,6 +125,16 @@ const add = (a: RowCounts, b: RowCounts) => {
   a.duplicate += b.duplicate;
   a.skipped += b.skipped;
 };
+
+/**
+ * DuckDB's own default is 80 % of the machine's memory; the pipeline shares its server with the API
+ * and the scheduler, so it takes at most 40 % and never more than 6 GB (beyond that DuckDB spills
+ * to the run's staging folder, which is slower but bounded).
+ */
+export function defaultMemoryLimit(): string {
+  const mb = Math.max(512, Math.min(6144, Math.floor((totalmem() / 1048576) * 0.4)));
+  return `${mb}MB`;
+}
 
 export function newRunId(now = new Date()): string {
   return `${now.toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`;
@@ -333,7 +344,7 @@ export async function runPipeline(config: Config, opts: RunOptions = {}): Promis
   };
   try {
     cleanStaleStaging(lake);
-    work = await step('open', () => openWork(lake, runId, { ...(opts.threads ? { threads: opts.threads } : {}), ...(opts.memoryLimit ? { memoryLimit: opts.memoryLimit } : {}) }));
+    work = await step('open', () => openWork(lake, runId, { ...(opts.threads ? { threads: opts.threads } : {}), memoryLimit: opts.memoryLimit ?? defaultMemoryLimit() }));
     const w = work;
     const files = await step('raw', () => rawStage(w, lake, landing, log));
     const tenants = await step('tenants', () => resolveTenants(w.db, files, config.tenant));
