@@ -50,13 +50,15 @@ export async function attendanceAggregate(d: SnapshotData, groupBy: Dimension[],
     dims.includes(dim) ? `${DIM_SQL[dim].expr} AS ${DIM_SQL[dim].as}` : `NULL AS ${DIM_SQL[dim].as}`,
   );
   const groupCols = dims.map((dim) => DIM_SQL[dim].expr);
-  const hide = '($suppress AND count(DISTINCT st.student_key) <= $small)';
+  // one row per student (and per group when grouped by group: dim_student_groups is unique by
+  // student and group; the attendance view by student), so plain counts count students
+  const hide = '($suppress AND count(*) <= $small)';
   const sql = `
     SELECT ${select.join(', ')},
-           count(DISTINCT st.student_key)::INTEGER AS students,
+           count(*)::INTEGER AS students,
            ${hide} AS suppressed,
-           CASE WHEN ${hide} THEN NULL ELSE count(DISTINCT CASE WHEN c.is_chronically_absent THEN st.student_key END)::INTEGER END AS chronic_students,
-           CASE WHEN ${hide} THEN NULL ELSE count(DISTINCT CASE WHEN c.is_chronically_absent THEN st.student_key END) / nullif(count(DISTINCT CASE WHEN c.student_key IS NOT NULL THEN st.student_key END), 0) END AS chronic_absence_rate,
+           CASE WHEN ${hide} THEN NULL ELSE count(*) FILTER (WHERE c.is_chronically_absent)::INTEGER END AS chronic_students,
+           CASE WHEN ${hide} THEN NULL ELSE count(*) FILTER (WHERE c.is_chronically_absent) / nullif(count(c.student_key), 0) END AS chronic_absence_rate,
            CASE WHEN ${hide} THEN NULL ELSE 1 - sum(c.days_absent) / nullif(sum(c.days_enrolled), 0) END AS attendance_rate
       FROM ${T.student} st
       LEFT JOIN ${T.chronic} c ON c.student_key = st.student_key
@@ -110,7 +112,7 @@ export async function proficiencyAggregate(
     dims.includes(dim) ? `${DIM_SQL[dim].expr} AS ${DIM_SQL[dim].as}` : `NULL AS ${DIM_SQL[dim].as}`,
   );
   const groupCols = dims.map((dim) => DIM_SQL[dim].expr);
-  const hide = '($suppress AND count(DISTINCT r.student_key) <= $small)';
+  const hide = '($suppress AND count(*) <= $small)';
   // one result per student: the latest state result of the year in the subject
   return d.q.all<ProficiencyAggregateRow>(
     `WITH r AS (
@@ -118,10 +120,10 @@ export async function proficiencyAggregate(
         WHERE ${rWhere.join(' AND ')}
         QUALIFY row_number() OVER (PARTITION BY r.student_key ORDER BY r.administration_date DESC, r.result_key) = 1)
      SELECT ${select.join(', ')},
-            count(DISTINCT r.student_key)::INTEGER AS tested,
+            count(*)::INTEGER AS tested,
             ${hide} AS suppressed,
-            CASE WHEN ${hide} THEN NULL ELSE count(DISTINCT CASE WHEN r.is_proficient THEN r.student_key END)::INTEGER END AS proficient,
-            CASE WHEN ${hide} THEN NULL ELSE count(DISTINCT CASE WHEN r.is_proficient THEN r.student_key END) / count(DISTINCT r.student_key) END AS proficiency_rate,
+            CASE WHEN ${hide} THEN NULL ELSE count(*) FILTER (WHERE r.is_proficient)::INTEGER END AS proficient,
+            CASE WHEN ${hide} THEN NULL ELSE count(*) FILTER (WHERE r.is_proficient) / count(*) END AS proficiency_rate,
             CASE WHEN ${hide} THEN NULL ELSE avg(r.state_scale_score) END AS mean_scale_score
        FROM r JOIN ${T.student} st ON st.student_key = r.student_key
        ${joinGroups ? `JOIN ${T.studentGroup} g ON g.student_key = st.student_key` : ''}
