@@ -40,6 +40,7 @@ afterAll(async () => {
   await source.close();
   await fx.source.close();
   rmSync(lake, { recursive: true, force: true });
+  rmSync(path.dirname(fx.identityFile), { recursive: true, force: true });
 });
 
 async function gql(token: string, query: string) {
