@@ -22,7 +22,10 @@ import { RequestData } from '../../resolvers/context.ts';
 import { newRequestState, queryCacheEnabled } from '../../resolvers/runner.ts';
 import { ResponseCache } from './response-cache.ts';
 import { readyServingIndex, servingIndexState } from '../../resolvers/serving.ts';
-import type { SnapshotSource } from '../../resolvers/snapshots.ts';
+import { SnapshotNotFoundError, type SnapshotSource } from '../../resolvers/snapshots.ts';
+import { renderDictionaryHtml } from '../../pipeline/dictionary/render.ts';
+import { asDictionary } from '../../pipeline/dictionary/types.ts';
+import type { Json } from '../catalog/format.ts';
 import type { IdentityStore } from '../../resolvers/identity.ts';
 
 export type ServerConfig = Pick<
@@ -249,6 +252,42 @@ export function buildApp(opts: AppOptions): App {
     },
   });
 
+  /**
+   * `/docs`: the data dictionary and lineage of a snapshot (current, `?asOf=YYYY-MM-DD` or
+   * `?snapshot=ID`), the dictionary that was true when that snapshot was published. It describes
+   * structure, rules and thresholds, never data, and every role may read it (access matrix); in
+   * production it still asks for a valid bearer token (decision 0603).
+   */
+  async function docs(request: Request, url: URL): Promise<Response> {
+    if (cfg.apiProduction) {
+      try {
+        const token = bearerToken(request.headers.get('authorization'));
+        if (token === undefined) throw new AuthenticationError('a bearer token is required');
+        await verifier.verify(token);
+      } catch (err) {
+        const message = err instanceof AuthenticationError ? err.message : 'invalid token';
+        return new Response(message, { status: 401, headers: { 'WWW-Authenticate': 'Bearer realm="edlake"' } });
+      }
+    }
+    const asOf = url.searchParams.get('asOf') ?? undefined;
+    const idText = url.searchParams.get('snapshot') ?? undefined;
+    if (asOf !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(asOf)) return new Response('asOf: expected a date as YYYY-MM-DD', { status: 400 });
+    if (idText !== undefined && !/^[1-9]\d{0,9}$/.test(idText)) return new Response('snapshot: expected a snapshot id', { status: 400 });
+    try {
+      const info = await opts.source.resolve({ asOf, snapshotId: idText === undefined ? undefined : Number(idText) });
+      const snap = await opts.source.open(info.id);
+      const dictionary = asDictionary(snap.dictionary as Json | undefined);
+      const ctx = { snapshot: { snapshot_id: info.id, published_at: info.publishedAt, data_through: info.dataThrough } };
+      const html = dictionary
+        ? renderDictionaryHtml(dictionary, ctx)
+        : `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>edlake data dictionary</title></head><body><h1>edlake data dictionary</h1><p>Snapshot ${info.id} was published without a data dictionary.</p></body></html>\n`;
+      return new Response(html, { headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'private, max-age=60' } });
+    } catch (err) {
+      if (err instanceof SnapshotNotFoundError) return new Response(err.message, { status: 404 });
+      throw err;
+    }
+  }
+
   async function readyz(): Promise<Response> {
     try {
       const info = await opts.source.resolve({});
@@ -272,6 +311,7 @@ export function buildApp(opts: AppOptions): App {
     let response: Response;
     if (url.pathname === '/healthz') response = Response.json({ status: 'ok' });
     else if (url.pathname === '/readyz') response = await readyz();
+    else if (url.pathname === '/docs' || url.pathname === '/docs/') response = await docs(request, url);
     else if (url.pathname === '/metrics') {
       response = new Response(await metrics.metrics(), { headers: { 'content-type': metrics.contentType } });
     } else {
@@ -285,7 +325,7 @@ export function buildApp(opts: AppOptions): App {
     }
     const entry = perRequest.get(request);
     const ms = performance.now() - started;
-    const path = ['/healthz', '/readyz', '/metrics', '/graphql'].includes(url.pathname) ? url.pathname : 'other';
+    const path = ['/healthz', '/readyz', '/metrics', '/graphql', '/docs'].includes(url.pathname) ? url.pathname : 'other';
     httpRequests.inc({ path, status: String(response.status) });
     if (path === '/graphql') {
       const data = entry?.data;

@@ -90,3 +90,26 @@ describe('pipeline runs', () => {
     expect(an.data).toEqual({ pipelineRuns: null });
   });
 });
+
+describe('/docs', () => {
+  it('serves the dictionary page of the current snapshot, or of the snapshot as of a date', async () => {
+    const current = await app.fetch(new Request('http://t/docs'));
+    expect(current.status).toBe(200);
+    expect(current.headers.get('content-type')).toMatch(/text\/html/);
+    expect(await current.text()).toMatch(/Snapshot 2\b/);
+    const past = await app.fetch(new Request('http://t/docs?asOf=2026-03-10'));
+    expect(await past.text()).toMatch(/Snapshot 1\b/);
+    expect((await app.fetch(new Request('http://t/docs?asOf=2026-01-01'))).status).toBe(404);
+    expect((await app.fetch(new Request('http://t/docs?asOf=1%27%3B%20drop'))).status).toBe(400);
+    expect((await app.fetch(new Request('http://t/docs?snapshot=-1'))).status).toBe(400);
+  });
+
+  it('asks for a valid token in production', async () => {
+    const prod = buildApp({ config: { ...config, apiProduction: true }, source, lake, log: () => {} });
+    expect((await prod.fetch(new Request('http://t/docs'))).status).toBe(401);
+    expect((await prod.fetch(new Request('http://t/docs', { headers: { authorization: 'Bearer not.a.token' } }))).status).toBe(401);
+    const tok = await mintToken(config, { role: 'teacher', staffId: 'nobody' });
+    const ok = await prod.fetch(new Request('http://t/docs', { headers: { authorization: `Bearer ${tok}` } }));
+    expect(ok.status).toBe(200);
+  });
+});
