@@ -13,7 +13,7 @@ SELECT
            AND (e.exit_withdraw_date IS NULL OR e.exit_withdraw_date >= a.as_of_date), false) AS is_active,
   coalesce(n.days_enrolled, 0) AS days_enrolled
 FROM refined.student_school_associations e
-LEFT JOIN (SELECT tenant, student_key, school_id, entry_date, count(*) AS days_enrolled FROM marts.fct_student_attendance_daily GROUP BY ALL) n
+LEFT JOIN (SELECT tenant, student_key, school_id, entry_date, count(*) AS days_enrolled FROM marts.bld_enrollment_days GROUP BY ALL) n
   ON n.tenant = e.tenant AND n.student_key = e.student_key AND n.school_id = e.school_id AND n.entry_date = e.entry_date
 LEFT JOIN marts.bld_as_of a ON a.tenant = e.tenant
 LEFT JOIN marts.bld_descriptor_values g ON g.descriptor_type = 'GradeLevelDescriptor' AND g.descriptor_value = e.entry_grade_level_descriptor

@@ -3,7 +3,7 @@
 -- over the student's last N enrolled instructional days (N = rolling_window_school_days), and the
 -- longest run of consecutive full-day absences.
 WITH days AS (
-  -- fct_student_attendance_daily has one row per student and day (overlapping enrollments resolved there)
+  -- fct_student_attendance_daily has one row per student and day (bld_enrollment_days resolves overlaps)
   SELECT f.tenant, f.student_key, f.calendar_date, f.absent_fraction, f.is_full_day_absence
   FROM marts.fct_student_attendance_daily f
   JOIN marts.bld_as_of a ON a.tenant = f.tenant AND a.school_year = f.school_year
