@@ -14,6 +14,7 @@ import {
   DuckDBInstanceCache,
   DuckDBTypeId,
   JSDuckDBValueConverter,
+  type DuckDBResultReader,
   type DuckDBValue,
   type DuckDBValueConverter,
   type JS,
@@ -56,6 +57,16 @@ const converter: DuckDBValueConverter<JS> = (value, type, conv) => {
   return JSDuckDBValueConverter(value, type, conv);
 };
 
+/** A result's rows as plain objects, converted deliberately (see the top of this file). */
+export function plainRows<T extends Row = Row>(reader: DuckDBResultReader): T[] {
+  const names = reader.columnNames();
+  return reader.convertRows(converter).map((r) => {
+    const o: Row = {};
+    for (let i = 0; i < names.length; i++) o[names[i] as string] = toPlain(r[i] ?? null);
+    return o as T;
+  });
+}
+
 export interface OpenOptions {
   readOnly?: boolean;
   /** DuckDB settings, e.g. { threads: '2', memory_limit: '4GB' }. */
@@ -86,14 +97,7 @@ export class Db {
 
   /** Run a query and return its rows as plain objects. */
   async all<T extends Row = Row>(sql: string, params?: SqlParams): Promise<T[]> {
-    const reader = await this.connection.runAndReadAll(sql, params);
-    const names = reader.columnNames();
-    const rows = reader.convertRows(converter);
-    return rows.map((r) => {
-      const o: Row = {};
-      for (let i = 0; i < names.length; i++) o[names[i] as string] = toPlain(r[i] ?? null);
-      return o as T;
-    });
+    return plainRows<T>(await this.connection.runAndReadAll(sql, params));
   }
 
   /** First row, or undefined. */

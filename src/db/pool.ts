@@ -10,16 +10,8 @@
  *   takes it out of the queue when it is still waiting for a connection.
  */
 import { availableParallelism } from 'node:os';
-import {
-  DuckDBTypeId,
-  JSDuckDBValueConverter,
-  type DuckDBInstance,
-  type DuckDBPreparedStatement,
-  type DuckDBValue,
-  type DuckDBValueConverter,
-  type JS,
-} from '@duckdb/node-api';
-import { Db, UnsafeIntegerError, type Plain, type Row } from './duckdb.ts';
+import { type DuckDBInstance, type DuckDBPreparedStatement, type DuckDBValue } from '@duckdb/node-api';
+import { Db, plainRows, type Row } from './duckdb.ts';
 
 /** Most prepared statements kept per connection (the API has a fixed, small set of statement texts). */
 const MAX_PREPARED = 256;
@@ -49,13 +41,7 @@ export class PooledDb extends Db {
     }
     stmt.clearBindings();
     if (Object.keys(params).length > 0) stmt.bind(params);
-    const reader = await stmt.runAndReadAll();
-    const names = reader.columnNames();
-    return reader.convertRows(converter).map((r) => {
-      const o: Row = {};
-      for (let i = 0; i < names.length; i++) o[names[i] as string] = toPlain(r[i] ?? null);
-      return o as T;
-    });
+    return plainRows<T>(await stmt.runAndReadAll());
   }
 
   override close(): void {
@@ -64,33 +50,6 @@ export class PooledDb extends Db {
     super.close();
   }
 }
-
-// Same deliberate conversion as Db.all (src/db/duckdb.ts); a test checks that both agree.
-function toPlain(v: JS): Plain {
-  if (v === null || v === undefined) return null;
-  if (typeof v === 'bigint') {
-    if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) {
-      throw new UnsafeIntegerError(`integer ${v} is outside the safe range of a JavaScript number`);
-    }
-    return Number(v);
-  }
-  if (v instanceof Date) return v.toISOString();
-  if (v instanceof Uint8Array) return Buffer.from(v).toString('base64');
-  if (Array.isArray(v)) return v.map(toPlain);
-  if (typeof v === 'object') {
-    const o: Record<string, Plain> = {};
-    for (const [k, x] of Object.entries(v as Record<string, JS>)) o[k] = toPlain(x);
-    return o;
-  }
-  return v as Plain;
-}
-
-const converter: DuckDBValueConverter<JS> = (value, type, conv) => {
-  if (type.typeId === DuckDBTypeId.DATE && value !== null) {
-    return (value as { toString(): string }).toString();
-  }
-  return JSDuckDBValueConverter(value, type, conv);
-};
 
 export class PoolClosedError extends Error {}
 
