@@ -6,6 +6,10 @@
  * record (with the failing tests and sample rows) and leaves the previous snapshot current.
  */
 import { createHash } from 'node:crypto';
+import { readFileSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { readCurrent, readManifest } from '../src/catalog/index.ts';
 import type { Config } from '../src/config.ts';
 import type { Json } from '../src/catalog/format.ts';
 import type { Progress } from '../src/progress.ts';
@@ -30,14 +34,28 @@ export interface PublishStageRecord {
   servingError?: string;
 }
 
-/** Version of each model: the first 16 hex digits of the sha256 of its SQL and metadata. */
-export function modelVersions(sqlDir?: string): Record<string, string> {
+const SEEDS_DIR = fileURLToPath(new URL('../seeds/reference/', import.meta.url));
+
+/**
+ * Version of each model: the first 16 hex digits of the sha256 of its SQL and metadata; plus
+ * `seeds/reference`, the same over the seed CSVs in force (thresholds change results too).
+ */
+export function modelVersions(sqlDir?: string, seedsDir = SEEDS_DIR): Record<string, string> {
   const project = loadProject(sqlDir);
   const out: Record<string, string> = {};
   for (const [name, m] of project.models) {
     out[name] = createHash('sha256').update(m.sql).update('\0').update(JSON.stringify(m.meta)).digest('hex').slice(0, 16);
   }
+  const seeds = createHash('sha256');
+  for (const f of readdirSync(seedsDir).filter((n) => n.endsWith('.csv')).sort()) seeds.update(f).update('\0').update(readFileSync(join(seedsDir, f)));
+  out['seeds/reference'] = seeds.digest('hex').slice(0, 16);
   return out;
+}
+
+function sameVersions(a: Record<string, string>, b: Record<string, string>): boolean {
+  const ka = Object.keys(a).sort();
+  const kb = Object.keys(b).sort();
+  return ka.length === kb.length && ka.every((k, i) => k === kb[i] && a[k] === b[k]);
 }
 
 /** The publish step as a stage: skipped (with the reason) when the data tests blocked it. */
@@ -51,6 +69,17 @@ export function publishingStage(opts: { sqlDir?: string; progress?: Progress; lo
         return { published: false, reason };
       }
       const models = ctx.record.stages[MODELS_STAGE] as ModelsStageResult;
+      const versions = modelVersions(opts.sqlDir);
+      // Nothing delivered and the same models and seeds: the current snapshot already says it all.
+      const current = await readCurrent(ctx.lake);
+      if (current && ctx.record.summary.seen === 0) {
+        const loaded = await readManifest(ctx.lake, current.snapshot_id);
+        if (loaded && sameVersions(loaded.manifest.model_versions, versions)) {
+          const reason = `nothing new since snapshot ${current.snapshot_id} (no new delivery, same models and seeds)`;
+          opts.log?.(`not publishing: ${reason}`);
+          return { published: false, reason, snapshotId: current.snapshot_id };
+        }
+      }
       // The data run through the latest delivery the lake has loaded.
       const dataThrough =
         (await ctx.db.scalar<string | null>(`select max(delivery_date)::varchar from raw.files where status = 'loaded'`)) ?? null;
@@ -62,7 +91,7 @@ export function publishingStage(opts: { sqlDir?: string; progress?: Progress; lo
         dataThrough,
         timezone: ctx.config.timezone,
         dataTests,
-        modelVersions: modelVersions(opts.sqlDir),
+        modelVersions: versions,
         ...(opts.sqlDir ? { sqlDir: opts.sqlDir } : {}),
         ...(opts.progress ? { progress: opts.progress } : {}),
       });
