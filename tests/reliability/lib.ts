@@ -181,20 +181,36 @@ export async function sharedDistrict(): Promise<District> {
   fs.mkdirSync(base, { recursive: true });
   const lock = `${dir}.building`;
   let mine = false;
-  try {
+  const holderAlive = () => {
+    try {
+      process.kill(Number(fs.readFileSync(path.join(lock, 'pid'), 'utf8')), 0);
+      return true;
+    } catch (e) {
+      // No pid yet (just created) counts as alive; a dead builder's lock is taken over.
+      return (e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'EPERM';
+    }
+  };
+  const take = () => {
     fs.mkdirSync(lock);
+    fs.writeFileSync(path.join(lock, 'pid'), String(process.pid));
     mine = true;
+  };
+  try {
+    take();
   } catch {
-    // Another test file builds it (or a crashed builder left its lock: taken over after 5 minutes).
+    // Another test file builds it; a builder that died leaves its lock, taken over once its pid is gone.
     const started = Date.now();
     while (!fs.existsSync(ready)) {
       if (Date.now() - started > 300_000) throw new Error(`shared district not ready after 5 minutes (lock ${lock})`);
       if (!fs.existsSync(lock)) break;
+      if (!holderAlive()) {
+        fs.rmSync(lock, { recursive: true, force: true });
+        break;
+      }
       await new Promise((r) => setTimeout(r, 500));
     }
     if (fs.existsSync(ready)) return d;
-    fs.mkdirSync(lock);
-    mine = true;
+    take();
   }
   try {
     // Older versions of the cache are of no use any more.
