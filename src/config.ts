@@ -171,6 +171,16 @@ export const settings = {
     description: 'TCP port of the API server.',
     schema: intFromString(0, 65535).default(4000),
   }),
+  pipelineMemory: setting({
+    env: 'EDLAKE_PIPELINE_MEMORY',
+    flag: 'memory',
+    description:
+      'Memory the pipeline’s DuckDB may use (e.g. 8GB or 70%); beyond it DuckDB spills to the run’s staging folder where it can. Default: 60% of the machine’s memory.',
+    schema: z
+      .string()
+      .regex(/^(\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)|\d{1,2}%)$/i, { error: 'expected an amount such as 8GB, 512MB or a share such as 60%' })
+      .optional(),
+  }),
   quarantineLimit: setting({
     env: 'EDLAKE_QUARANTINE_LIMIT',
     flag: 'quarantine-limit',

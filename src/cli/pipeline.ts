@@ -21,6 +21,7 @@ interface RunOpts {
   demoKey?: boolean;
   quiet?: boolean;
   until?: string;
+  memory?: string;
 }
 
 export function summarize(r: RunRecord): string {
@@ -62,13 +63,14 @@ export function registerPipeline(program: Command): void {
     .option('--json', 'print the run record as JSON on standard output')
     .option('--demo-key', 'demo only: without EDLAKE_PII_KEY, create (once) a key in <lake>/../.edlake/demo-secrets.json')
     .option('--quiet', 'no progress messages on standard error')
+    .option('--memory <amount>', 'memory the run’s DuckDB may use, e.g. 8GB or 60% (or EDLAKE_PIPELINE_MEMORY; default 60% of the machine)')
     .option('--until <stage>', 'stop after this stage: refined, marts (models and data tests) or published (default)', 'published')
     .action(async (o: RunOpts) => {
       const until = o.until ?? 'published';
       if (until !== 'refined' && until !== 'marts' && until !== 'published') {
         throw new UsageError(`--until: expected refined, marts or published (got ${JSON.stringify(until)})`);
       }
-      const config = loadConfig({ landing: o.landing, lake: o.lake, tenant: o.tenant, quarantineLimit: o.quarantineLimit });
+      const config = loadConfig({ landing: o.landing, lake: o.lake, tenant: o.tenant, quarantineLimit: o.quarantineLimit, pipelineMemory: o.memory });
       let record: RunRecord;
       try {
         record = await runNightly(config, {
