@@ -400,9 +400,13 @@ export async function runPipeline(config: Config, opts: RunOptions = {}): Promis
   } finally {
     record.finishedAt ??= new Date().toISOString();
     record.durations['total'] = Date.now() - t0;
-    mkdirSync(runsDir(lake), { recursive: true });
-    writeFileSync(join(runsDir(lake), `${runId}.json`), `${JSON.stringify(record, null, 2)}\n`);
-    lock.release();
+    try {
+      mkdirSync(runsDir(lake), { recursive: true });
+      writeFileSync(join(runsDir(lake), `${runId}.json`), `${JSON.stringify(record, null, 2)}\n`);
+    } finally {
+      // Released even when the record cannot be written (a full disk): the next run must not wait.
+      lock.release();
+    }
   }
   return record;
 }
