@@ -19,17 +19,11 @@ afterAll(async () => {
 
 describe('GraphiQL', () => {
   it('loads without a CDN and runs a query with a bearer token (screenshot)', async (ctx) => {
-    const { findChromium, CHROMIUM_ARGS } = await import('../setup/browser.ts');
-    const found = findChromium();
-    if ('missing' in found) {
-      console.warn(found.missing);
-      ctx.skip();
-      return;
-    }
-    const { chromium } = await import('playwright-core');
+    const { launchChromiumOrSkip } = await import('../setup/browser.ts');
+    const browser = await launchChromiumOrSkip(ctx);
+    if (!browser) return;
     const t = h.fx.district.teachers[0]!;
     const token = await h.token({ role: 'teacher', staffId: t.staff_unique_id });
-    const browser = await chromium.launch({ executablePath: found.path, args: CHROMIUM_ARGS });
     try {
       const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, extraHTTPHeaders: { authorization: `Bearer ${token}` } });
       const page = await context.newPage();

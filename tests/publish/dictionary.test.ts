@@ -87,18 +87,12 @@ describe('the dictionary page in a real browser', () => {
   });
 
   it('renders in headless Chromium, shows every published view and its lineage (screenshot)', async (ctx) => {
-    const { findChromium, CHROMIUM_ARGS } = await import('../setup/browser.ts');
-    const found = findChromium();
-    if ('missing' in found) {
-      console.warn(found.missing);
-      ctx.skip();
-      return;
-    }
-    const { chromium } = await import('playwright-core');
+    const { launchChromiumOrSkip } = await import('../setup/browser.ts');
     const d = await buildDictionary({ sqlDir: SQL });
     const file = path.join(dir, 'index.html');
     await fs.writeFile(file, renderDictionaryHtml(d));
-    const browser = await chromium.launch({ executablePath: found.path, args: CHROMIUM_ARGS });
+    const browser = await launchChromiumOrSkip(ctx);
+    if (!browser) return;
     try {
       const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
       await page.goto(`file://${file}`);

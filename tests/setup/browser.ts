@@ -25,3 +25,18 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
   '--disable-dev-shm-usage',
 ];
+
+/**
+ * Launch headless Chromium for a browser test, or skip the test with the reason when it is missing.
+ * Returns undefined after skipping.
+ */
+export async function launchChromiumOrSkip(ctx: { skip: () => void }): Promise<import('playwright-core').Browser | undefined> {
+  const found = findChromium();
+  if ('missing' in found) {
+    console.warn(found.missing);
+    ctx.skip();
+    return undefined;
+  }
+  const { chromium } = await import('playwright-core');
+  return chromium.launch({ executablePath: found.path, args: CHROMIUM_ARGS });
+}
