@@ -18,6 +18,7 @@ import { runModels, type RunModelsResult } from '../../pipeline/models/runner.ts
 import { calibrateLake } from '../../src/cli/model.ts';
 import { DEFAULT_SEEDS_DIR } from '../../seeds/load.ts';
 import { cpSync } from 'node:fs';
+import { pearson } from './oracle.ts';
 
 const PII_KEY = 'e2e-test-key-0123456789abcdefghijklmnopqrstuvwxyz';
 const TENANT = 'district';
@@ -211,22 +212,6 @@ function computeTruth(l: Landing): Truth {
 
 const tierOf = (a: number) => (a < 0.05 ? 'satisfactory' : a < 0.1 ? 'at_risk' : a < 0.2 ? 'moderate_chronic' : 'severe_chronic');
 
-function pearson(xs: number[], ys: number[]): { n: number; r: number; low: number; high: number } {
-  const n = xs.length;
-  const mx = xs.reduce((a, x) => a + x, 0) / n;
-  const my = ys.reduce((a, x) => a + x, 0) / n;
-  let sxy = 0;
-  let sxx = 0;
-  let syy = 0;
-  for (let k = 0; k < n; k++) {
-    sxy += (xs[k]! - mx) * (ys[k]! - my);
-    sxx += (xs[k]! - mx) ** 2;
-    syy += (ys[k]! - my) ** 2;
-  }
-  const r = sxy / Math.sqrt(sxx * syy);
-  const h = 1.959963984540054 / Math.sqrt(n - 3);
-  return { n, r, low: Math.tanh(Math.atanh(r) - h), high: Math.tanh(Math.atanh(r) + h) };
-}
 
 describe('end to end on a generated district', () => {
   let root: string;
