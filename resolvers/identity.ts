@@ -73,22 +73,23 @@ export class IdentityStore implements StaffDirectory {
     return out;
   }
 
-  async staffKeyByEmail(email: string): Promise<string | undefined> {
+  /** `tenant`: the caller's tenant (token claim), else the served tenant of the store. */
+  async staffKeyByEmail(email: string, tenant?: string): Promise<string | undefined> {
     const rows = await this.withDb((db) =>
       db.all<Row & { staff_key: string }>(
         `SELECT DISTINCT staff_key FROM ${IDENTITY.staff} WHERE lower(trim(email)) = lower(trim($email)) AND ($tenant IS NULL OR tenant = $tenant)`,
-        { email, tenant: this.tenant ?? null },
+        { email, tenant: tenant ?? this.tenant ?? null },
       ),
     );
     // an e-mail shared by two staff records names nobody
     return rows.length === 1 ? rows[0]?.staff_key : undefined;
   }
 
-  async staffKeyById(staffUniqueId: string): Promise<string | undefined> {
+  async staffKeyById(staffUniqueId: string, tenant?: string): Promise<string | undefined> {
     const rows = await this.withDb((db) =>
       db.all<Row & { staff_key: string }>(
         `SELECT DISTINCT staff_key FROM ${IDENTITY.staff} WHERE lower(trim(staff_unique_id)) = lower(trim($id)) AND ($tenant IS NULL OR tenant = $tenant)`,
-        { id: staffUniqueId, tenant: this.tenant ?? null },
+        { id: staffUniqueId, tenant: tenant ?? this.tenant ?? null },
       ),
     );
     return rows.length === 1 ? rows[0]?.staff_key : undefined;

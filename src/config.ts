@@ -147,6 +147,12 @@ export const settings = {
     description: 'Dotted path of the claim holding the e-mail of the caller (used when the staff ID claim is absent).',
     schema: z.string().min(1).default('email'),
   }),
+  jwtTenantClaim: setting({
+    env: 'EDLAKE_JWT_TENANT_CLAIM',
+    description:
+      'Dotted path of the claim naming the tenant (district) of the caller: its rows only. "*" gives a district-wide role every tenant of the lake (consortium, state). A token without it sees EDLAKE_TENANT only.',
+    schema: z.string().min(1).default('edlake_tenant'),
+  }),
   apiProduction: setting({
     env: 'EDLAKE_API_PRODUCTION',
     description: 'Production mode of the API: no GraphiQL, no introspection.',

@@ -32,6 +32,11 @@ export interface Identity {
   email?: string;
   /** Subject claim, for logs (never personal data beyond an opaque subject). */
   subject?: string;
+  /**
+   * Tenant (district) the caller belongs to, from the tenant claim: a tenant code, or `*` (every
+   * tenant, district-wide roles only). Absent: the served tenant (EDLAKE_TENANT). Decision 0605.
+   */
+  tenant?: string;
 }
 
 /** A token that is missing, malformed, badly signed, expired, for someone else or without a role. */
@@ -54,7 +59,13 @@ export type AuthConfig = Pick<
   | 'jwtRoleClaim'
   | 'jwtStaffClaim'
   | 'jwtEmailClaim'
->;
+> &
+  Partial<Pick<Config, 'jwtTenantClaim'>>;
+
+/** Tenant claim read when the configuration names none (the setting's default). */
+export const DEFAULT_TENANT_CLAIM = 'edlake_tenant';
+/** A tenant code (as EDLAKE_TENANT), or `*` for every tenant. */
+const TENANT_CLAIM_VALUE = /^(\*|[a-z0-9][a-z0-9_-]{0,62})$/;
 
 /** Read a claim by dotted path ("realm_access.roles"); a claim whose own name has a dot is tried first. */
 export function claimAt(payload: JWTPayload, path: string): unknown {
@@ -172,6 +183,17 @@ function identityFrom(payload: JWTPayload, cfg: AuthConfig): Identity {
   if (typeof staffId === 'string' && staffId.trim() !== '') id.staffId = staffId.trim();
   if (typeof email === 'string' && email.trim() !== '') id.email = email.trim().toLowerCase();
   if (typeof payload.sub === 'string') id.subject = payload.sub;
+  const tenantClaim = cfg.jwtTenantClaim ?? DEFAULT_TENANT_CLAIM;
+  const tenant = claimAt(payload, tenantClaim);
+  if (tenant !== undefined && tenant !== null) {
+    if (typeof tenant !== 'string' || !TENANT_CLAIM_VALUE.test(tenant.trim().toLowerCase())) {
+      throw new AuthenticationError(`token claim "${tenantClaim}" is not a tenant code (or "*")`);
+    }
+    id.tenant = tenant.trim().toLowerCase();
+    if (id.tenant === '*' && (role === 'teacher' || role === 'principal')) {
+      throw new AuthenticationError(`a ${role} token must name one tenant in claim "${tenantClaim}", not "*"`);
+    }
+  }
   if ((role === 'teacher' || role === 'principal') && id.staffId === undefined && id.email === undefined) {
     throw new AuthenticationError(
       `a ${role} token must name the staff member (claim "${cfg.jwtStaffClaim}" or "${cfg.jwtEmailClaim}")`,
@@ -193,6 +215,8 @@ export interface MintOptions {
   staffId?: string;
   email?: string;
   subject?: string;
+  /** Tenant claim: a tenant code, or `*` (every tenant). */
+  tenant?: string;
   /** Lifetime in seconds (default 8 hours). */
   ttlSeconds?: number;
 }
@@ -204,6 +228,7 @@ export async function mintToken(cfg: AuthConfig, opts: MintOptions): Promise<str
   setClaim(claims, cfg.jwtRoleClaim, opts.role);
   if (opts.staffId !== undefined) setClaim(claims, cfg.jwtStaffClaim, opts.staffId);
   if (opts.email !== undefined) setClaim(claims, cfg.jwtEmailClaim, opts.email);
+  if (opts.tenant !== undefined) setClaim(claims, cfg.jwtTenantClaim ?? DEFAULT_TENANT_CLAIM, opts.tenant);
   const jwt = new SignJWT(claims)
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setIssuer(cfg.jwtIssuer)

@@ -16,12 +16,15 @@ export interface Viewer {
   identity: Identity;
   /** Key of the caller's staff record, when it can be worked out. */
   staffKey: string | undefined;
+  /** Tenant whose rows the caller reads; null: every tenant (a `*` claim). */
+  tenant: string | null;
 }
 
 /** Looks up staff keys by e-mail or staff unique ID (the identity store). */
 export interface StaffDirectory {
-  staffKeyByEmail(email: string): Promise<string | undefined>;
-  staffKeyById(staffUniqueId: string): Promise<string | undefined>;
+  /** `tenant`: look up within this tenant (default: the directory's served tenant). */
+  staffKeyByEmail(email: string, tenant?: string): Promise<string | undefined>;
+  staffKeyById(staffUniqueId: string, tenant?: string): Promise<string | undefined>;
 }
 
 export interface KeyConfig {
@@ -34,15 +37,26 @@ export function personKey(piiKey: string, tenant: string, naturalId: string): st
   return createHmac('sha256', piiKey).update(`${tenant}|${naturalId.trim().toLowerCase()}`, 'utf8').digest('hex');
 }
 
+/**
+ * The tenant whose rows a caller reads: the token's tenant claim, else the served tenant
+ * (EDLAKE_TENANT); null for `*` (every tenant of the lake; district-wide roles only). Decision 0605.
+ */
+export function viewerTenant(identity: Identity, servedTenant: string): string | null {
+  if (identity.tenant === '*') return null;
+  return identity.tenant ?? servedTenant;
+}
+
 export async function viewerFor(identity: Identity, keys: KeyConfig, directory?: StaffDirectory): Promise<Viewer> {
   let staffKey: string | undefined;
+  // staff are resolved within the caller's tenant: staff IDs are unique only within a district
+  const tenant = viewerTenant(identity, keys.tenant) ?? keys.tenant;
   if (identity.staffId !== undefined && keys.piiKey !== undefined) {
-    staffKey = personKey(keys.piiKey, keys.tenant, identity.staffId);
+    staffKey = personKey(keys.piiKey, tenant, identity.staffId);
   } else if (identity.staffId !== undefined && directory !== undefined) {
     // without the PII key, the identity store maps the staff unique ID to its key
-    staffKey = await directory.staffKeyById(identity.staffId);
+    staffKey = await directory.staffKeyById(identity.staffId, tenant);
   } else if (identity.email !== undefined && directory !== undefined) {
-    staffKey = await directory.staffKeyByEmail(identity.email);
+    staffKey = await directory.staffKeyByEmail(identity.email, tenant);
   }
-  return { role: identity.role, identity, staffKey };
+  return { role: identity.role, identity, staffKey, tenant: viewerTenant(identity, keys.tenant) };
 }
