@@ -24,7 +24,7 @@ import { catalog, discover, ingestFile, rawViews, SeenFiles, type RawFile } from
 import { refineBatch, type FileOutcome, type IdDetection } from './refine.ts';
 import { resolvePiiKey } from './secrets.ts';
 import { allLayouts, layoutById, sourceByName, type Layout } from './sources/index.ts';
-import { cleanStaleStaging, openWork, runsDir, type WorkDb } from './workdb.ts';
+import { cleanStaleStaging, diskFullFailure, openWork, runsDir, type WorkDb } from './workdb.ts';
 
 export interface RowCounts {
   delivered: number;
@@ -64,6 +64,8 @@ export interface RunRecord {
   runId: string;
   status: 'succeeded' | 'failed';
   error?: string;
+  /** Why the run failed, when the error's own words hide it (a full disk: where, and the error DuckDB gave). */
+  cause?: { kind: 'disk_full'; path: string; freeBytes?: number; error: string };
   startedAt: string;
   finishedAt?: string;
   landing: string;
@@ -395,7 +397,12 @@ export async function runPipeline(config: Config, opts: RunOptions = {}): Promis
     work = undefined;
   } catch (err) {
     record.status = 'failed';
-    record.error = err instanceof Error ? err.message : String(err);
+    const message = err instanceof Error ? err.message : String(err);
+    // A full disk often surfaces as a later symptom ("cannot rollback"): say so, keep the real error.
+    // Checked before the staging folder is removed (that frees the room the run took).
+    const full = diskFullFailure(err, work ? [work.dir, lake] : [lake]);
+    record.error = full ? `${full.message}; the run failed with: ${message}` : message;
+    if (full) record.cause = { kind: 'disk_full', path: full.path, ...(full.free !== undefined ? { freeBytes: full.free } : {}), error: message };
     if (work) work.abandon();
   } finally {
     record.finishedAt ??= new Date().toISOString();
@@ -403,6 +410,9 @@ export async function runPipeline(config: Config, opts: RunOptions = {}): Promis
     try {
       mkdirSync(runsDir(lake), { recursive: true });
       writeFileSync(join(runsDir(lake), `${runId}.json`), `${JSON.stringify(record, null, 2)}\n`);
+    } catch (err) {
+      const full = diskFullFailure(err, [runsDir(lake)]);
+      throw new Error(`run ${runId} ${record.status}${record.error ? ` (${record.error})` : ''}, and its record could not be written to ${runsDir(lake)}: ${full ? full.message : (err as Error).message}`, { cause: err });
     } finally {
       // Released even when the record cannot be written (a full disk): the next run must not wait.
       lock.release();

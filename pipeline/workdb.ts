@@ -5,8 +5,8 @@
  * files. A run that fails (or a process that dies) leaves the live lake exactly as the last
  * successful run left it; its staging folder is removed by the next run (decision 0302).
  */
-import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statfsSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { Db, literal } from '../src/db/duckdb.ts';
 import { identityDdl, identityPath, secureIdentityFiles } from '../src/identity/store.ts';
@@ -188,4 +188,64 @@ export function fileSize(path: string): number {
   } catch {
     return 0;
   }
+}
+
+const NO_SPACE = /ENOSPC|no space left on device|disk is full|disk full|not enough space on the disk/i;
+
+/** Bytes free (for an unprivileged writer) on the file system holding `path` or its nearest existing ancestor. */
+export function freeBytes(path: string): number | undefined {
+  let p = path;
+  for (;;) {
+    try {
+      const s = statfsSync(p);
+      return Number(s.bavail) * Number(s.bsize);
+    } catch {
+      const up = dirname(p);
+      if (up === p) return undefined;
+      p = up;
+    }
+  }
+}
+
+function messages(err: unknown): string[] {
+  const out: string[] = [];
+  for (let e: unknown = err, depth = 0; e !== undefined && e !== null && depth < 8; depth++) {
+    if (e instanceof Error) {
+      out.push(`${(e as NodeJS.ErrnoException).code ?? ''} ${e.message}`);
+      e = e.cause;
+    } else {
+      out.push(String(e));
+      break;
+    }
+  }
+  return out;
+}
+
+export interface DiskFull {
+  /** One line for the run record and the CLI: the disk is full, where, and what the run was doing. */
+  message: string;
+  /** The folder whose disk is full. */
+  path: string;
+  /** Bytes free on it when the run failed, when known. */
+  free?: number;
+}
+
+/**
+ * Whether a failed run failed for want of disk space. DuckDB often reports a later symptom rather
+ * than the cause (a write that hits ENOSPC inside a statement surfaces as "TransactionContext
+ * Error: cannot rollback" once the rollback needs room too), so the error's own words are one
+ * sign and the room left on the disks the run writes to (checked before the staging folder is
+ * removed) is the other. `paths` are the run's write locations, in order of preference.
+ */
+export function diskFullFailure(err: unknown, paths: readonly string[], minFree = 64 * 2 ** 20): DiskFull | undefined {
+  const said = messages(err).some((m) => NO_SPACE.test(m));
+  const room = paths.map((p) => ({ path: p, free: freeBytes(p) }));
+  const low = room.find((r) => r.free !== undefined && r.free < minFree);
+  if (!said && !low) return undefined;
+  const at = low ?? room.find((r) => r.free !== undefined) ?? { path: paths[0] ?? '.', free: undefined };
+  const mb = at.free === undefined ? '' : `${(at.free / 2 ** 20).toFixed(1)} MB free`;
+  const message = low
+    ? `no space left on device: the disk holding ${at.path} is full (${mb})`
+    : `no space left on device while writing under ${at.path}${mb ? ` (${mb} once the run stopped)` : ''}`;
+  return { message, path: at.path, ...(at.free !== undefined ? { free: at.free } : {}) };
 }
