@@ -18,6 +18,7 @@ import {
   type JWTPayload,
   type JWTVerifyGetKey,
 } from 'jose';
+import { LRUCache } from 'lru-cache';
 import type { Config } from '../config.ts';
 import { parseRole, ROLES, type Role } from './roles.ts';
 
@@ -135,9 +136,21 @@ export function createVerifier(cfg: AuthConfig): Verifier {
     throw new AuthenticationError(`token algorithm ${JSON.stringify(alg)} is not accepted`);
   }
 
+  // Verified tokens, by token text: a token that verified once is the same identity until it
+  // expires (its signature cannot change), so the signature and claims are not re-checked on every
+  // request. An entry lives until the token's exp (plus the clock tolerance jose grants) and at
+  // most VERIFIED_TTL_MS, so a key removed from a JWKS stops being honoured within that time.
+  // Refused tokens are never cached. Bounded LRU.
+  const verified = new LRUCache<string, { identity: Identity; until: number }>({ max: VERIFIED_MAX });
+
   return {
     algorithms,
     async verify(token: string): Promise<Identity> {
+      const hit = verified.get(token);
+      if (hit !== undefined) {
+        if (Date.now() < hit.until) return hit.identity;
+        verified.delete(token);
+      }
       let payload: JWTPayload;
       try {
         payload = await verifyPayload(token);
@@ -148,10 +161,19 @@ export function createVerifier(cfg: AuthConfig): Verifier {
         if (err instanceof joseErrors.JOSEError) throw new AuthenticationError(`token rejected (${err.code})`);
         throw new AuthenticationError('token rejected');
       }
-      return identityFrom(payload, cfg);
+      const identity = identityFrom(payload, cfg);
+      if (typeof payload.exp === 'number') {
+        const until = Math.min((payload.exp + cfg.jwtClockTolerance) * 1000, Date.now() + VERIFIED_TTL_MS);
+        verified.set(token, { identity: Object.freeze({ ...identity }), until });
+      }
+      return identity;
     },
   };
 }
+
+/** Verified tokens kept (by token text) and for how long at most. */
+const VERIFIED_MAX = 10_000;
+const VERIFIED_TTL_MS = 5 * 60_000;
 
 function headerAlg(token: string): string | undefined {
   const first = token.split('.')[0];

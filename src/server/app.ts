@@ -14,13 +14,15 @@ import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Config } from '../config.ts';
 import { AuthenticationError, bearerToken, createVerifier, type Verifier } from '../auth/jwt.ts';
-import { viewerFor } from '../auth/viewer.ts';
+import { viewerFor, type Viewer } from '../auth/viewer.ts';
 import { QueryCancelledError } from '../db/pool.ts';
 import { buildSchema } from '../../schema/index.ts';
 import type { GraphQLContext } from '../../schema/builder.ts';
 import { RequestData } from '../../resolvers/context.ts';
 import { newRequestState, queryCacheEnabled } from '../../resolvers/runner.ts';
-import { ResponseCache } from './response-cache.ts';
+import { LRUCache } from 'lru-cache';
+import { readableKey, ResponseCache, viewerKey, type CachedAnswer, type CallerParts } from './response-cache.ts';
+import type { Scope } from '../../resolvers/scope.ts';
 import { readyServingIndex, servingIndexState } from '../../resolvers/serving.ts';
 import { SnapshotNotFoundError, type SnapshotSource } from '../../resolvers/snapshots.ts';
 import { renderDictionaryHtml } from '../../pipeline/dictionary/render.ts';
@@ -93,6 +95,31 @@ export interface App {
   verifier: Verifier;
 }
 
+/** Media types a GraphQL POST body may have. */
+const JSON_MEDIA_TYPES = new Set(['application/json', 'application/graphql-response+json']);
+
+function tooLarge(max: number): Response {
+  return Response.json({ errors: [{ message: `request body over ${max} bytes` }] }, { status: 413 });
+}
+
+/** A POST body as the fast path read it, and the lake's state then (decision 0604). */
+interface RawRequest {
+  query: string;
+  operationName: string | null;
+  variables: Record<string, unknown> | null;
+  variant: string;
+  current: number;
+  readable: string;
+}
+
+interface RequestEntry {
+  data: RequestData | undefined;
+  started: number;
+  raw?: RawRequest | undefined;
+  /** A successful, cacheable answer and the caller it was computed for (set by the cache plugin). */
+  store?: { answer: CachedAnswer; caller: CallerParts };
+}
+
 const jsonStdout = (e: LogEntry) => process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...e })}\n`);
 
 function unauthorized(message: string): GraphQLError {
@@ -135,7 +162,17 @@ export function buildApp(opts: AppOptions): App {
     },
   });
 
-  const perRequest = new WeakMap<Request, { data: RequestData; started: number }>();
+  const perRequest = new WeakMap<Request, RequestEntry>();
+  const cacheOn = (): boolean => opts.responseCache !== false && queryCacheEnabled();
+  // The caller's scope by (current snapshot, caller): derived from immutable data, so it holds as
+  // long as the snapshot is current; the fast path needs it for the response cache key.
+  const scopes = new LRUCache<string, Scope>({ max: 10_000 });
+  const scopeSlot = (current: number, viewer: Viewer) => `${current}\u0000${viewerKey(viewer)}`;
+  async function callerParts(data: RequestData): Promise<CallerParts> {
+    const { scope, current } = await data.scope();
+    scopes.set(scopeSlot(current.id, data.viewer), scope);
+    return { current: current.id, readable: readableKey(await data.source.list()), viewer: data.viewer, scope };
+  }
 
   const plugins: Array<Plugin<Record<string, unknown>>> = [
     useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'authorization'] }) as Plugin<Record<string, unknown>>,
@@ -155,22 +192,27 @@ export function buildApp(opts: AppOptions): App {
       },
     });
   }
-  // Whole-response cache (by snapshots, caller and query); which snapshots answered, and (outside
-  // production) how many statements ran.
+  // Whole-response cache (by snapshots, caller and query; decision 0604): looked up here for the
+  // requests the fast path of fetch() does not take, and filled here for both; which snapshots
+  // answered, and (outside production) how many statements ran.
   const responses = new ResponseCache();
   const cacheHits = new Counter({ name: 'edlake_response_cache_hits_total', help: 'GraphQL responses served from the response cache.', registers: [metrics] });
+  const cachedSql = { statements: 0, executed: 0, cached: true };
   plugins.push({
     async onExecute({ args, setResultAndStopExecution }) {
-      const data = (args.contextValue as unknown as GraphQLContext).data;
+      const ctx = args.contextValue as unknown as GraphQLContext & { request?: Request };
+      const data = ctx.data;
       if (!data) return undefined;
-      const key = opts.responseCache === false || !queryCacheEnabled() ? null : await responses.key(data, args.document, args.operationName, args.variableValues);
+      const text = cacheOn() ? responses.cacheableText(args.document, args.operationName) : null;
+      const caller = text === null ? null : await callerParts(data);
+      const key = caller === null || text === null ? null : responses.key('printed', caller, text, args.operationName, args.variableValues);
       if (key !== null) {
         const hit = responses.get(key);
         if (hit) {
           cacheHits.inc();
-          const extensions: Record<string, unknown> = { ...(hit.extensions ?? {}) };
-          if (!cfg.apiProduction) extensions.sql = { statements: 0, executed: 0, cached: true };
-          setResultAndStopExecution({ ...hit, extensions });
+          const extensions: Record<string, unknown> = { snapshots: hit.snapshots };
+          if (!cfg.apiProduction) extensions.sql = cachedSql;
+          setResultAndStopExecution({ data: JSON.parse(hit.dataJson) as Record<string, unknown>, extensions });
           return undefined;
         }
       }
@@ -179,7 +221,13 @@ export function buildApp(opts: AppOptions): App {
           if (!('data' in result)) return;
           const snapshots = [...data.answered.values()].map((s) => ({ id: String(s.id), publishedAt: s.publishedAt, dataThrough: s.dataThrough }));
           const extensions: Record<string, unknown> = { ...(result.extensions ?? {}), snapshots };
-          if (key !== null) responses.set(key, { ...result, extensions: { ...extensions } });
+          if (key !== null && caller !== null && (result.errors === undefined || result.errors.length === 0) && result.data) {
+            const answer: CachedAnswer = { dataJson: JSON.stringify(result.data), snapshots };
+            responses.set(key, answer);
+            // fetch() stores it under the raw query text too, with the answer's content type
+            const entry = ctx.request ? perRequest.get(ctx.request) : undefined;
+            if (entry) entry.store = { answer, caller };
+          }
           if (!cfg.apiProduction) extensions.sql = { statements: data.state.statements, executed: data.state.executed };
           setResult({ ...result, extensions });
         },
@@ -305,10 +353,58 @@ export function buildApp(opts: AppOptions): App {
     }
   }
 
+  /**
+   * The fast path of the response cache: a POST's JSON body looked up before graphql-yoga runs
+   * (no parse, validation or execution). The key is computed exactly as it is stored after a
+   * successful execution of the same text by the same caller: the verified token's identity, the
+   * scope that caller had (cached per current snapshot and caller; absent scope, no lookup), the
+   * readable snapshots, the query text, operation name, variables and Accept header. Anything
+   * unusual (no or bad token, a body that is not a plain GraphQL request, CORS) takes the normal
+   * path, which refuses or answers it as before.
+   */
+  async function fastPath(request: Request, text: string): Promise<{ hit?: { answer: CachedAnswer; viewer: Viewer; requestId: string }; raw?: RawRequest }> {
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return {};
+    }
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) return {};
+    const b = body as Record<string, unknown>;
+    if (typeof b.query !== 'string' || b.extensions !== undefined) return {};
+    if (b.operationName !== undefined && b.operationName !== null && typeof b.operationName !== 'string') return {};
+    if (b.variables !== undefined && b.variables !== null && (typeof b.variables !== 'object' || Array.isArray(b.variables))) return {};
+    let viewer: Viewer;
+    try {
+      const token = bearerToken(request.headers.get('authorization'));
+      if (token === undefined) return {};
+      viewer = await viewerFor(await verifier.verify(token), { piiKey: cfg.piiKey, tenant: cfg.tenant }, opts.identity);
+    } catch {
+      return {}; // yoga's context refuses it with the usual 401
+    }
+    const current = await opts.source.resolve({});
+    const raw: RawRequest = {
+      query: b.query,
+      operationName: (b.operationName as string | null | undefined) ?? null,
+      variables: (b.variables as Record<string, unknown> | null | undefined) ?? null,
+      variant: request.headers.get('accept') ?? '',
+      current: current.id,
+      readable: readableKey(await opts.source.list()),
+    };
+    const scope = scopes.get(scopeSlot(current.id, viewer));
+    if (scope === undefined) return { raw };
+    const key = responses.key('raw', { current: raw.current, readable: raw.readable, viewer, scope }, raw.query, raw.operationName, raw.variables, raw.variant);
+    const answer = responses.get(key);
+    if (answer === undefined) return { raw };
+    return { hit: { answer, viewer, requestId: request.headers.get('x-request-id') ?? randomUUID() }, raw };
+  }
+
   async function fetch(request: Request): Promise<Response> {
     const url = new URL(request.url);
     const started = performance.now();
     let response: Response;
+    let entry: RequestEntry | undefined;
+    let hitLog: { viewer: Viewer; requestId: string; snapshots: number[] } | undefined;
     if (url.pathname === '/healthz') response = Response.json({ status: 'ok' });
     else if (url.pathname === '/readyz') response = await readyz();
     else if (url.pathname === '/docs' || url.pathname === '/docs/') response = await docs(request, url);
@@ -316,21 +412,61 @@ export function buildApp(opts: AppOptions): App {
       response = new Response(await metrics.metrics(), { headers: { 'content-type': metrics.contentType } });
     } else {
       const length = Number(request.headers.get('content-length') ?? '0');
+      const mediaType = (request.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
       if (Number.isFinite(length) && length > limits.maxBodyBytes) {
-        response = Response.json({ errors: [{ message: `request body over ${limits.maxBodyBytes} bytes` }] }, { status: 413 });
+        response = tooLarge(limits.maxBodyBytes);
+      } else if (url.pathname === '/graphql' && request.method === 'POST' && !JSON_MEDIA_TYPES.has(mediaType)) {
+        // a GraphQL POST carries JSON; a form or plain-text body is refused (GET stays for GraphiQL and links)
+        response = Response.json(
+          { errors: [{ message: `POST /graphql takes a JSON body: send Content-Type: application/json (or application/graphql-response+json), not ${mediaType === '' ? 'no content type' : mediaType}`, extensions: { code: 'UNSUPPORTED_MEDIA_TYPE' } }] },
+          { status: 415, headers: { accept: 'application/json, application/graphql-response+json' } },
+        );
+      } else if (url.pathname === '/graphql' && request.method === 'POST' && cacheOn() && !(cfg.apiCorsOrigins.length > 0 && request.headers.has('origin'))) {
+        const text = await request.text();
+        if (Buffer.byteLength(text) > limits.maxBodyBytes) response = tooLarge(limits.maxBodyBytes);
+        else {
+          const fast = await fastPath(request, text);
+          if (fast.hit) {
+            cacheHits.inc();
+            const { answer } = fast.hit;
+            const extensions: Record<string, unknown> = { snapshots: answer.snapshots };
+            if (!cfg.apiProduction) extensions.sql = cachedSql;
+            response = new Response(`{"data":${answer.dataJson},"extensions":${JSON.stringify(extensions)}}`, {
+              status: 200,
+              headers: { 'content-type': answer.contentType ?? 'application/json; charset=utf-8' },
+            });
+            hitLog = { viewer: fast.hit.viewer, requestId: fast.hit.requestId, snapshots: answer.snapshots.map((s) => Number(s.id)) };
+          } else {
+            // the body is read: yoga gets a copy of the request with it
+            const copy = new Request(request.url, { method: 'POST', headers: request.headers, body: text, signal: request.signal });
+            entry = { data: undefined, started, raw: fast.raw };
+            perRequest.set(copy, entry);
+            response = await yoga.fetch(copy);
+            if (entry.store && entry.raw && response.status === 200) {
+              const { answer, caller } = entry.store;
+              const raw = entry.raw;
+              // stored under the raw text only when the lake did not move while it ran
+              if (caller.current === raw.current && caller.readable === raw.readable) {
+                const key = responses.key('raw', caller, raw.query, raw.operationName, raw.variables, raw.variant);
+                responses.set(key, { ...answer, contentType: response.headers.get('content-type') ?? undefined });
+              }
+            }
+          }
+        }
       } else {
-        perRequest.set(request, { data: undefined as unknown as RequestData, started });
+        entry = { data: undefined, started };
+        perRequest.set(request, entry);
         response = await yoga.fetch(request);
       }
     }
-    const entry = perRequest.get(request);
     const ms = performance.now() - started;
     const path = ['/healthz', '/readyz', '/metrics', '/graphql', '/docs'].includes(url.pathname) ? url.pathname : 'other';
     httpRequests.inc({ path, status: String(response.status) });
     if (path === '/graphql') {
       const data = entry?.data;
+      const role = data?.viewer.role ?? hitLog?.viewer.role ?? null;
+      if (role !== null) gqlDuration.observe({ role }, ms / 1000);
       if (data) {
-        gqlDuration.observe({ role: data.viewer.role }, ms / 1000);
         sqlStatements.inc(data.state.statements);
         sqlExecuted.inc(data.state.executed);
       }
@@ -338,15 +474,16 @@ export function buildApp(opts: AppOptions): App {
       log({
         level: response.status >= 500 ? 'error' : 'info',
         msg: 'graphql request',
-        request_id: data?.requestId ?? null,
+        request_id: data?.requestId ?? hitLog?.requestId ?? null,
         method: request.method,
         status: response.status,
-        role: data?.viewer.role ?? null,
+        role,
         duration_ms: Math.round(ms * 10) / 10,
         sql_statements: data?.state.statements ?? 0,
         sql_executed: data?.state.executed ?? 0,
         sql_ms: data ? Math.round(data.state.sqlMs * 10) / 10 : 0,
-        snapshots: data ? [...data.answered.keys()] : [],
+        snapshots: data ? [...data.answered.keys()] : (hitLog?.snapshots ?? []),
+        ...(hitLog ? { response_cache: 'hit' } : {}),
       });
     }
     return response;

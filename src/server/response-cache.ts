@@ -1,36 +1,68 @@
 /**
  * Whole-response cache. A snapshot never changes, so the answer to a query is a function of the
- * snapshots it can read, the caller's scope and identity, and the query itself. The key holds all
- * of them: the current snapshot id and the list of readable snapshots (so `asOf` resolves the same
- * way), the role, the staff key and the scope derived from the roster, the printed document, the
- * operation name and the variables. Only queries whose root fields read snapshots are cached (not
- * pipeline runs, not mutations), only answers without errors, and for a bounded time (names come
- * from the identity store, which the pipeline may update between snapshots).
+ * snapshots it can read, the caller and their scope, and the query itself. The key holds all of
+ * them: the current snapshot id and the list of readable snapshots (so `asOf` resolves the same
+ * way), the caller (role, staff key, the rest of the verified identity but the token's subject),
+ * the scope derived from the roster, the query text, the operation name and the variables. Only
+ * queries whose root fields read snapshots are cached (not pipeline runs, not mutations, not
+ * introspection), only answers without errors, and for a bounded time (names come from the
+ * identity store, which the pipeline may update between snapshots).
+ *
+ * Two ways in (decision 0604): `app.fetch` looks a POST's JSON body up before graphql-yoga runs at
+ * all (the raw query text is in the key), and a plugin inside yoga looks the parsed document up
+ * (its printed text is in the key) for requests that path does not take (GET, CORS). Both store
+ * the answer's data already serialized, so a hit costs a hash and a string concatenation.
  */
 import { createHash } from 'node:crypto';
-import { getOperationAST, Kind, print, type DocumentNode, type ExecutionResult } from 'graphql';
+import { getOperationAST, Kind, print, type DocumentNode } from 'graphql';
 import { LRUCache } from 'lru-cache';
-import type { RequestData } from '../../resolvers/context.ts';
+import type { Viewer } from '../auth/viewer.ts';
+import type { Scope } from '../../resolvers/scope.ts';
 import { scopeKey } from '../../resolvers/scope.ts';
+import type { SnapshotInfo } from '../../resolvers/snapshots.ts';
 
 const CACHEABLE_ROOT_FIELDS = new Set(['published', 'snapshots', 'viewer', '__typename']);
 
+/** A cached answer: its `data` as JSON text, and the snapshots that answered. */
+export interface CachedAnswer {
+  dataJson: string;
+  snapshots: Array<{ id: string; publishedAt: string; dataThrough: string | null }>;
+  /** Content type of the HTTP answer that carried it (fast path). */
+  contentType?: string | undefined;
+}
+
+/** Everything about the caller and the lake that changes an answer. */
+export interface CallerParts {
+  /** Current snapshot id (the scope is derived from it). */
+  current: number;
+  /** Ids of every readable snapshot (what `asOf` and `snapshotId` resolve against). */
+  readable: string;
+  viewer: Viewer;
+  scope: Scope;
+}
+
+/** The viewer as key text: role, staff key and the verified identity, but the token's opaque subject. */
+export function viewerKey(v: Viewer): string {
+  const { subject: _subject, ...identity } = v.identity;
+  return JSON.stringify([v.role, v.staffKey ?? null, identity, Object.keys(v).filter((k) => k !== 'role' && k !== 'staffKey' && k !== 'identity').sort().map((k) => [k, (v as unknown as Record<string, unknown>)[k]])]);
+}
+
 export class ResponseCache {
-  private readonly cache: LRUCache<string, ExecutionResult>;
+  private readonly cache: LRUCache<string, CachedAnswer>;
   private readonly printed = new WeakMap<DocumentNode, string | null>();
   hits = 0;
   misses = 0;
 
   constructor(maxBytes = 64 * 1024 * 1024, ttlMs = 10 * 60_000) {
-    this.cache = new LRUCache<string, ExecutionResult>({
+    this.cache = new LRUCache<string, CachedAnswer>({
       maxSize: maxBytes,
-      sizeCalculation: (v, k) => k.length + JSON.stringify(v).length,
+      sizeCalculation: (v, k) => k.length + v.dataJson.length + 200,
       ttl: ttlMs,
     });
   }
 
   /** The printed operation when it may be cached, else null (memoized per parsed document). */
-  private cacheableText(document: DocumentNode, operationName: string | null | undefined): string | null {
+  cacheableText(document: DocumentNode, operationName: string | null | undefined): string | null {
     const memo = this.printed.get(document);
     if (memo !== undefined) return memo;
     const op = getOperationAST(document, operationName);
@@ -43,27 +75,31 @@ export class ResponseCache {
     return text;
   }
 
-  /** The cache key of a request, or null when it is not cacheable. */
-  async key(data: RequestData, document: DocumentNode, operationName: string | null | undefined, variables: unknown): Promise<string | null> {
-    const text = this.cacheableText(document, operationName);
-    if (text === null) return null;
-    const { scope, current } = await data.scope();
-    const ids = (await data.source.list()).map((s) => s.id).join(',');
-    const v = data.viewer;
+  /**
+   * The key of a request. `how` tells the two ways in apart ('raw': the query text as sent;
+   * 'printed': the parsed document printed), `variant` whatever else shapes the HTTP answer.
+   */
+  key(how: 'raw' | 'printed', caller: CallerParts, queryText: string, operationName: string | null | undefined, variables: unknown, variant = ''): string {
     return createHash('sha256')
-      .update(JSON.stringify([current.id, ids, v.role, v.staffKey ?? null, scopeKey(scope), operationName ?? null, variables ?? null, text]))
-      .digest('hex');
+      .update(JSON.stringify([how, variant, caller.current, caller.readable, viewerKey(caller.viewer), scopeKey(caller.scope), operationName ?? null, variables ?? null]))
+      .update('\u0000')
+      .update(queryText)
+      .digest('base64');
   }
 
-  get(key: string): ExecutionResult | undefined {
+  get(key: string): CachedAnswer | undefined {
     const hit = this.cache.get(key);
     if (hit) this.hits++;
     else this.misses++;
     return hit;
   }
 
-  set(key: string, result: ExecutionResult): void {
-    if (result.errors && result.errors.length > 0) return;
-    this.cache.set(key, result);
+  set(key: string, answer: CachedAnswer): void {
+    this.cache.set(key, answer);
   }
+}
+
+/** Snapshot list as key text. */
+export function readableKey(list: SnapshotInfo[]): string {
+  return list.map((s) => s.id).join(',');
 }

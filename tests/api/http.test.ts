@@ -93,8 +93,12 @@ describe('hostile queries', () => {
   it('refuses a body over the size limit and a simple (CSRF-able) request', async () => {
     const big = await h.app.fetch(new Request('http://edlake.test/graphql', { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(200_000) }, body: 'x'.repeat(200_000) }));
     expect(big.status).toBe(413);
+    // a simple POST (text/plain) is not JSON: 415 before anything else (tests/api/response-cache.test.ts)
     const form = await h.app.fetch(new Request('http://edlake.test/graphql', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify({ query: Q }) }));
-    expect(form.status).toBe(403);
+    expect(form.status).toBe(415);
+    // a simple GET without the Authorization or CSRF header: refused by CSRF prevention
+    const get = await h.app.fetch(new Request(`http://edlake.test/graphql?query=${encodeURIComponent(Q)}`, { method: 'GET' }));
+    expect(get.status).toBe(403);
   });
 });
 
