@@ -23,7 +23,9 @@ SELECT
   coalesce(t.last_attendance_date, a.last_attendance_date) AS attendance_through_date,
   d.is_instructional AND d.calendar_date <= coalesce(t.last_attendance_date, a.last_attendance_date) AS is_counted,
   CASE WHEN d.is_instructional THEN count(*) FILTER (WHERE d.is_instructional)
-       OVER (PARTITION BY d.tenant, d.school_id, d.school_year ORDER BY d.calendar_date) END AS instructional_day_number
+       OVER (PARTITION BY d.tenant, d.school_id, d.school_year ORDER BY d.calendar_date) END AS instructional_day_number,
+  -- dense integer surrogate of (tenant, school_id) for the student-day models (decision 0203)
+  (dense_rank() OVER (ORDER BY d.tenant, d.school_id))::INTEGER AS school_num
 FROM days d
 LEFT JOIN through t ON t.tenant = d.tenant AND t.school_id = d.school_id AND t.school_year = d.school_year
 LEFT JOIN marts.bld_as_of a ON a.tenant = d.tenant AND a.school_year = d.school_year

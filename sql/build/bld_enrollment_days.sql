@@ -1,41 +1,74 @@
--- Student x school x counted instructional day inside an enrollment window (entry date to exit
--- date, both inclusive). Where two enrollments of a student overlap on a day, the later entry
--- (the school the student moved to) keeps the day, so no student is counted twice in a day.
--- Only students with overlapping enrollments need the ranking; everyone else's days pass as they are.
-WITH e AS (
-  SELECT tenant, student_key, school_id, school_year, entry_date, exit_withdraw_date,
-         coalesce(exit_withdraw_date, DATE '9999-12-31') AS until_date
-  FROM refined.student_school_associations
+-- The student-day grain on integers (decision 0203): student (bld_student_numbers) x school
+-- (bld_calendar_days.school_num) x counted instructional day inside an enrollment window (entry date
+-- to exit date, both inclusive), with the day's absence. fct_student_attendance_daily publishes these
+-- rows with their keys; the attendance measures and fct_enrollment aggregate them on integers.
+-- Where two enrollments of a student overlap on a day, the later entry (the school the student moved
+-- to) keeps the day, so no student is counted twice in a day. Only students with overlapping
+-- enrollments need the ranking; everyone else's days pass as they are.
+-- A day with no attendance record is a day present; a recorded event counts its absent fraction from
+-- seeds.attendance_codes (several events on one day: the largest fraction, at most 1).
+WITH schools AS (
+  SELECT DISTINCT tenant, school_id, school_num FROM marts.bld_calendar_days
+),
+e AS (
+  SELECT s.student_num, c.school_num, e.school_year, e.entry_date,
+         coalesce(e.exit_withdraw_date, DATE '9999-12-31') AS until_date,
+         coalesce(e.school_year = a.school_year, false) AS is_current_year
+  FROM refined.student_school_associations e
+  JOIN marts.bld_student_numbers s ON s.tenant = e.tenant AND s.student_key = e.student_key
+  JOIN schools c ON c.tenant = e.tenant AND c.school_id = e.school_id
+  LEFT JOIN marts.bld_as_of a ON a.tenant = e.tenant
 ),
 overlapping AS (
-  SELECT DISTINCT a.tenant, a.student_key
+  SELECT DISTINCT a.student_num
   FROM e a
-  JOIN e b ON b.tenant = a.tenant AND b.student_key = a.student_key
-   AND (b.entry_date > a.entry_date OR (b.entry_date = a.entry_date AND b.school_id > a.school_id))
+  JOIN e b ON b.student_num = a.student_num
+   AND (b.entry_date > a.entry_date OR (b.entry_date = a.entry_date AND b.school_num > a.school_num))
    AND b.entry_date <= a.until_date AND a.entry_date <= b.until_date
 ),
+counted AS (
+  SELECT school_num, school_year, calendar_date FROM marts.bld_calendar_days WHERE is_counted
+),
 days AS (
-  SELECT
-    e.tenant,
-    e.student_key,
-    e.school_id,
-    cd.school_key,
-    e.school_year,
-    cd.calendar_date,
-    e.entry_date,
-    e.exit_withdraw_date,
-    o.student_key IS NOT NULL AS has_overlap
+  SELECT e.student_num, e.school_num, e.school_year, cd.calendar_date, e.entry_date, e.is_current_year,
+         o.student_num IS NOT NULL AS has_overlap
   FROM e
-  JOIN marts.bld_calendar_days cd
-    ON cd.tenant = e.tenant AND cd.school_id = e.school_id AND cd.school_year = e.school_year
-   AND cd.is_counted
+  JOIN counted cd
+    ON cd.school_num = e.school_num AND cd.school_year = e.school_year
    AND cd.calendar_date >= e.entry_date
    AND cd.calendar_date <= e.until_date
-  LEFT JOIN overlapping o ON o.tenant = e.tenant AND o.student_key = e.student_key
+  LEFT JOIN overlapping o ON o.student_num = e.student_num
+),
+kept AS (
+  SELECT * EXCLUDE (has_overlap) FROM days WHERE NOT has_overlap
+  UNION ALL
+  SELECT * EXCLUDE (has_overlap) FROM (
+    SELECT * FROM days WHERE has_overlap
+    -- the later entry keeps the day; on the same entry date the lower school_id (school_num follows
+    -- school_id's order within a tenant)
+    QUALIFY row_number() OVER (PARTITION BY student_num, calendar_date ORDER BY entry_date DESC, school_num) = 1
+  )
+),
+events AS (
+  SELECT s.student_num, c.school_num, ev.event_date,
+         max(coalesce(d.absent_fraction, 0)) AS absent_fraction,
+         string_agg(DISTINCT coalesce(d.logical_value, 'unmapped'), ',' ORDER BY coalesce(d.logical_value, 'unmapped')) AS attendance_categories
+  FROM refined.student_school_attendance_events ev
+  JOIN marts.bld_student_numbers s ON s.tenant = ev.tenant AND s.student_key = ev.student_key
+  JOIN schools c ON c.tenant = ev.tenant AND c.school_id = ev.school_id
+  LEFT JOIN marts.bld_descriptor_values d
+    ON d.descriptor_type = 'AttendanceEventCategoryDescriptor' AND d.descriptor_value = ev.attendance_event_category_descriptor
+  GROUP BY ALL
 )
-SELECT * EXCLUDE (has_overlap) FROM days WHERE NOT has_overlap
-UNION ALL
-SELECT * EXCLUDE (has_overlap) FROM (
-  SELECT * FROM days WHERE has_overlap
-  QUALIFY row_number() OVER (PARTITION BY tenant, student_key, calendar_date ORDER BY entry_date DESC, school_id) = 1
-)
+SELECT
+  k.student_num,
+  k.school_num,
+  k.school_year,
+  k.calendar_date,
+  k.entry_date,
+  k.is_current_year,
+  least(coalesce(ev.absent_fraction, 0), 1) AS absent_fraction,
+  ev.attendance_categories
+FROM kept k
+LEFT JOIN events ev
+  ON ev.student_num = k.student_num AND ev.school_num = k.school_num AND ev.event_date = k.calendar_date

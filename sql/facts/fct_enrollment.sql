@@ -13,7 +13,13 @@ SELECT
            AND (e.exit_withdraw_date IS NULL OR e.exit_withdraw_date >= a.as_of_date), false) AS is_active,
   coalesce(n.days_enrolled, 0) AS days_enrolled
 FROM refined.student_school_associations e
-LEFT JOIN (SELECT tenant, student_key, school_id, entry_date, count(*) AS days_enrolled FROM marts.bld_enrollment_days GROUP BY ALL) n
+LEFT JOIN (
+  -- days per enrollment, counted on the integer grain and keyed afterwards (decision 0203)
+  SELECT s.tenant, s.student_key, c.school_id, d.entry_date, d.days_enrolled
+  FROM (SELECT student_num, school_num, entry_date, count(*) AS days_enrolled FROM marts.bld_enrollment_days GROUP BY ALL) d
+  JOIN marts.bld_student_numbers s ON s.student_num = d.student_num
+  JOIN (SELECT DISTINCT school_num, school_id FROM marts.bld_calendar_days) c ON c.school_num = d.school_num
+) n
   ON n.tenant = e.tenant AND n.student_key = e.student_key AND n.school_id = e.school_id AND n.entry_date = e.entry_date
 LEFT JOIN marts.bld_as_of a ON a.tenant = e.tenant
 LEFT JOIN marts.bld_descriptor_values g ON g.descriptor_type = 'GradeLevelDescriptor' AND g.descriptor_value = e.entry_grade_level_descriptor

@@ -1,25 +1,19 @@
--- Student x school x instructional day inside the enrollment window (DOMAIN.md grain). A day with
--- no attendance record is a day present; a recorded event counts its absent fraction from
--- seeds.attendance_codes (several events on one day: the largest fraction, at most 1).
-WITH events AS (
-  SELECT ev.tenant, ev.student_key, ev.school_id, ev.event_date,
-         max(coalesce(d.absent_fraction, 0)) AS absent_fraction,
-         string_agg(DISTINCT coalesce(d.logical_value, 'unmapped'), ',' ORDER BY coalesce(d.logical_value, 'unmapped')) AS attendance_categories
-  FROM refined.student_school_attendance_events ev
-  LEFT JOIN marts.bld_descriptor_values d
-    ON d.descriptor_type = 'AttendanceEventCategoryDescriptor' AND d.descriptor_value = ev.attendance_event_category_descriptor
-  GROUP BY ALL
+-- Student x school x instructional day inside the enrollment window (DOMAIN.md grain). The days,
+-- overlaps and absences are resolved on integer keys in bld_enrollment_days (decision 0203); this
+-- model publishes them with the tenant, the student's keyed hash and the school's key.
+WITH schools AS (
+  SELECT DISTINCT school_num, tenant, school_key, school_id FROM marts.bld_calendar_days
 )
 SELECT
-  e.tenant,
-  e.student_key,
-  e.school_key,
-  e.school_id,
-  e.school_year,
-  e.calendar_date,
-  least(coalesce(ev.absent_fraction, 0), 1) AS absent_fraction,
-  least(coalesce(ev.absent_fraction, 0), 1) >= 1 AS is_full_day_absence,
-  ev.attendance_categories
-FROM marts.bld_enrollment_days e
-LEFT JOIN events ev
-  ON ev.tenant = e.tenant AND ev.student_key = e.student_key AND ev.school_id = e.school_id AND ev.event_date = e.calendar_date
+  c.tenant,
+  s.student_key,
+  c.school_key,
+  c.school_id,
+  d.school_year,
+  d.calendar_date,
+  d.absent_fraction,
+  d.absent_fraction >= 1 AS is_full_day_absence,
+  d.attendance_categories
+FROM marts.bld_enrollment_days d
+JOIN marts.bld_student_numbers s ON s.student_num = d.student_num
+JOIN schools c ON c.school_num = d.school_num

@@ -40,7 +40,9 @@ describe('the SQL project', () => {
 
   it('a model runs with its dependencies alone', () => {
     const sel = withDependencies(project, ['v_chronic_absenteeism_risk']);
-    expect(sel).toContain('fct_student_attendance_daily');
+    // the measures read the student-day grain on integers (bld_enrollment_days, decision 0203)
+    expect(sel).toContain('bld_enrollment_days');
+    expect(sel).toContain('bld_student_numbers');
     expect(sel).toContain('bld_calendar_days');
     expect(sel).not.toContain('v_equity_outcomes');
     expect(sel.at(-1)).toBe('v_chronic_absenteeism_risk');
@@ -82,8 +84,9 @@ describe('runner behaviour', () => {
   afterAll(() => db.close());
 
   it('runs a selection with its dependencies and records rows and durations', async () => {
-    const r = await runModels(db, { select: ['msr_student_attendance'] });
-    expect(r.models.map((m) => m.name)).toEqual(withDependencies(loadProject(), ['msr_student_attendance']));
+    // since decision 0203 the measures no longer read the published fact, so it is selected beside them
+    const r = await runModels(db, { select: ['msr_student_attendance', 'fct_student_attendance_daily'] });
+    expect(r.models.map((m) => m.name)).toEqual(withDependencies(loadProject(), ['msr_student_attendance', 'fct_student_attendance_daily']));
     const fact = r.models.find((m) => m.name === 'fct_student_attendance_daily')!;
     expect(fact.rows).toBe(await db.scalar<number>(`SELECT count(*) FROM marts.fct_student_attendance_daily`));
     expect(r.tests.every((t) => r.models.some((m) => t.model === m.name))).toBe(true);

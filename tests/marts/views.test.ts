@@ -67,6 +67,28 @@ describe('marts on a hand-made district (oracle computed in TypeScript)', () => 
     expect(expected.get('C')!.daysEnrolled).toBe(48); // transfer: 20 days at S1 + 28 at S2
   });
 
+  it('the measures built on integer keys equal aggregates of the published daily fact (decision 0203)', async () => {
+    // per student and per school and student: the current year's rows of fct_student_attendance_daily,
+    // aggregated here on the published keys; the measures must hold exactly these figures
+    const diff = await db.all(`
+      WITH f AS (SELECT f.* FROM marts.fct_student_attendance_daily f JOIN marts.bld_as_of a ON a.tenant = f.tenant AND a.school_year = f.school_year),
+      s AS (SELECT tenant, student_key, count(*) AS days_enrolled, sum(absent_fraction) AS days_absent, min(calendar_date) AS first_day, max(calendar_date) AS last_day FROM f GROUP BY ALL)
+      SELECT s.*, m.days_enrolled AS m_days, m.days_absent AS m_absent FROM s FULL JOIN marts.msr_student_attendance m USING (tenant, student_key)
+      WHERE m.days_enrolled IS DISTINCT FROM s.days_enrolled OR abs(m.days_absent - s.days_absent) > 1e-9 OR m.days_absent IS NULL OR s.days_absent IS NULL
+         OR m.first_enrolled_date IS DISTINCT FROM s.first_day OR m.last_enrolled_date IS DISTINCT FROM s.last_day`);
+    expect(diff).toEqual([]);
+    const diffSchool = await db.all(`
+      WITH f AS (SELECT f.* FROM marts.fct_student_attendance_daily f JOIN marts.bld_as_of a ON a.tenant = f.tenant AND a.school_year = f.school_year),
+      s AS (SELECT tenant, school_key, school_id, student_key, count(*) AS days_enrolled, sum(absent_fraction) AS days_absent FROM f GROUP BY ALL)
+      SELECT * FROM s FULL JOIN marts.msr_school_student_attendance m USING (tenant, school_key, school_id, student_key)
+      WHERE m.days_enrolled IS DISTINCT FROM s.days_enrolled OR m.days_absent IS DISTINCT FROM s.days_absent`);
+    expect(diffSchool).toEqual([]);
+    // every day of the fact belongs to exactly one enrollment
+    const enrolled = await db.scalar<number>(`SELECT sum(days_enrolled) FROM marts.fct_enrollment`);
+    expect(enrolled).toBe(await db.scalar<number>(`SELECT count(*) FROM marts.fct_student_attendance_daily`));
+    expect(await db.scalar<number>(`SELECT count(*) FROM marts.msr_student_attendance`)).toBeGreaterThan(0);
+  });
+
   it('no student is counted twice in a day, even with overlapping enrollments', async () => {
     const dup = await db.scalar<number>(`SELECT count(*) FROM (SELECT student_key, calendar_date FROM marts.fct_student_attendance_daily GROUP BY ALL HAVING count(*) > 1)`);
     expect(dup).toBe(0);
