@@ -691,47 +691,58 @@ async function upsert(
   );
   if (!derived && owned.length > 0) {
     // Conflicting duplicates within one file: every row of a key group whose values differ (the
-    // key is the source's own record key when it is narrower than the contract's).
+    // key is the source's own record key when it is narrower than the contract's). Only groups of
+    // more than one row are looked at (most keys come once), with plain aggregates, not windows.
     const sk = m.sourceKey ?? pk;
     const skList = sk.map(q).join(', ');
+    const skEq = (a: string, b: string) => [`${a}.__f = ${b}.__f`, ...sk.map((k) => `${a}.${q(k)} IS NOT DISTINCT FROM ${b}.${q(k)}`)].join(' AND ');
     const differing = colsInTable.filter((c) => c !== '__row' && c !== '__f' && !sk.includes(c) && !c.startsWith('_') && c !== 'tenant');
-    const firstDiff = `coalesce(${differing.map((c) => `CASE WHEN count(DISTINCT ${q(c)}) OVER (PARTITION BY __f, ${skList}) > 1 THEN ${literal(delivered(c))} END`).join(', ')})`;
+    const firstDiff = `coalesce(${differing.map((c) => `CASE WHEN count(DISTINCT ${q(c)}) > 1 THEN ${literal(delivered(c))} END`).join(', ')})`;
     const vh = `md5(CAST(to_json(struct_pack(${differing.map((c) => `${q(c)} := ${q(c)}`).join(', ')})) AS VARCHAR))`;
     await db.run(
-      `INSERT INTO tmp_fails
-       SELECT __row, ${ent}, field, 'conflicting_duplicate', NULL FROM (
-         SELECT __row, ${firstDiff} AS field, count(DISTINCT ${vh}) OVER (PARTITION BY __f, ${skList}) AS variants FROM tmp_ok)
-       WHERE variants > 1`,
+      `CREATE OR REPLACE TEMP TABLE tmp_conflicts AS
+       WITH multi AS (SELECT __f, ${skList} FROM tmp_ok GROUP BY ALL HAVING count(*) > 1),
+            grouped AS (SELECT t.* FROM tmp_ok t SEMI JOIN multi m ON ${skEq('m', 't')}),
+            conflicted AS (SELECT __f, ${skList}, ${firstDiff} AS field FROM grouped GROUP BY __f, ${skList} HAVING count(DISTINCT ${vh}) > 1)
+       SELECT g.__row AS row_id, ${ent} AS entity, c.field, 'conflicting_duplicate' AS rule, CAST(NULL AS VARCHAR) AS value
+       FROM grouped g JOIN conflicted c ON ${skEq('c', 'g')}`,
     );
-    await db.run(`DELETE FROM tmp_ok WHERE __row IN (SELECT row_id FROM tmp_fails)`);
+    if (((await db.scalar<number>(`SELECT count(*)::INTEGER FROM tmp_conflicts`)) ?? 0) > 0) {
+      await db.run(`INSERT INTO tmp_fails SELECT * FROM tmp_conflicts`);
+      await db.run(`DELETE FROM tmp_ok WHERE __row IN (SELECT row_id FROM tmp_conflicts)`);
+    }
   }
   // Per key: the rows in delivery order; a row is a duplicate when its values equal those of the
   // previous row of its key (or, for the first, of the refined row). Derived: only the first counts.
+  // One window (partition and order shared) and one join with the refined rows of the same keys.
+  const win = `PARTITION BY ${pk.map((k) => `t.${q(k)}`).join(', ')} ORDER BY t.__row`;
   await db.run(
     `CREATE OR REPLACE TEMP TABLE tmp_seq AS
-     SELECT t.__row, t.__vh,
-       lag(t.__vh) OVER (PARTITION BY ${pk.map((k) => `t.${q(k)}`).join(', ')} ORDER BY t.__row) AS prev_vh,
-       row_number() OVER (PARTITION BY ${pk.map((k) => `t.${q(k)}`).join(', ')} ORDER BY t.__row) AS pos,
-       row_number() OVER (PARTITION BY ${pk.map((k) => `t.${q(k)}`).join(', ')} ORDER BY t.__row DESC) AS pos_desc,
-       EXISTS (SELECT 1 FROM ${target} x WHERE ${pkEq('x', 't')}) AS existed,
-       EXISTS (SELECT 1 FROM ${target} x WHERE ${pkEq('x', 't')} AND ${valEq('x', 't')}) AS same_as_refined
-     FROM tmp_ok t`,
+     SELECT t.*,
+       lag(t.__vh) OVER (${win}) AS __prev_vh,
+       row_number() OVER (${win}) AS __pos,
+       count(*) OVER (${win} ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS __n,
+       x.__present IS NOT NULL AS existed,
+       coalesce(x.__present IS NOT NULL AND ${valEq('x', 't')}, false) AS __same
+     FROM tmp_ok t
+     LEFT JOIN (SELECT ${[...new Set([...pk, ...owned])].map(q).join(', ')}, true AS __present FROM ${target} WHERE tenant = ${literal(ctx.batch.tenant)}) x ON ${pkEq('x', 't')}`,
   );
   await db.run(
     `INSERT INTO tmp_staged
      SELECT __row, ${index}, ${derived},
-       CASE WHEN ${derived} THEN pos > 1 OR existed
-            WHEN pos = 1 THEN same_as_refined
-            ELSE __vh = prev_vh END
+       CASE WHEN ${derived} THEN __pos > 1 OR existed
+            WHEN __pos = 1 THEN __same
+            ELSE __vh = __prev_vh END
      FROM tmp_seq`,
   );
   // What is written: derived, the first row of a new key; otherwise the last row of each key,
   // unless it equals what is refined.
   await db.run(
     `CREATE OR REPLACE TEMP TABLE tmp_new AS
-     SELECT t.*, s.existed FROM tmp_ok t JOIN tmp_seq s USING (__row)
-     WHERE ${derived ? 's.pos = 1 AND NOT s.existed' : 's.pos_desc = 1 AND NOT (s.existed AND s.same_as_refined)'}`,
+     SELECT * EXCLUDE (__prev_vh, __pos, __n, __same) FROM tmp_seq
+     WHERE ${derived ? '__pos = 1 AND NOT existed' : '__pos = __n AND NOT (existed AND __same)'}`,
   );
+  await db.run(`DROP TABLE tmp_seq`);
   const counts = await db.one<{ ins: number; upd: number }>(`SELECT count(*) FILTER (WHERE NOT existed)::INTEGER AS ins, count(*) FILTER (WHERE existed)::INTEGER AS upd FROM tmp_new`);
   if (!derived && (counts?.upd ?? 0) > 0) {
     const setCols = [...owned, '_file_sha256', '_row_number', '_source'];
