@@ -50,7 +50,7 @@ export class RequestData {
       this.scopePromise = (async () => {
         const current = await this.source.resolve({});
         const q = new SnapshotQueries(await this.source.open(current.id), this.state);
-        return { scope: await deriveScope(q, this.viewer.role, this.viewer.staffKey), current };
+        return { scope: await deriveScope(q, this.viewer.role, this.viewer.staffKey, this.viewer.tenant), current };
       })();
     }
     return this.scopePromise;

@@ -6,13 +6,14 @@ import { inList } from './runner.ts';
 import { T } from './tables.ts';
 
 export interface SchoolRow extends Row {
+  tenant: string;
   school_key: string;
   school_id: string;
   school_name: string;
   school_level: string | null;
 }
 
-const COLS = 'sc.school_key, sc.school_id, sc.school_name, sc.school_category AS school_level';
+const COLS = 'sc.tenant, sc.school_key, sc.school_id, sc.school_name, sc.school_category AS school_level';
 
 export const SCHOOL_ORDER = {
   NAME: 'sc.school_name, sc.school_key',

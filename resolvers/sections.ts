@@ -6,6 +6,7 @@ import { inList, type Params } from './runner.ts';
 import { T } from './tables.ts';
 
 export interface SectionRow extends Row {
+  tenant: string;
   section_key: string;
   school_key: string;
   course_code: string;
@@ -16,7 +17,7 @@ export interface SectionRow extends Row {
   school_year: number | null;
 }
 
-const COLS = 'sc.section_key, sc.school_key, sc.course_code, sc.course_title, sc.subject, sc.section_identifier, sc.session_name, sc.school_year';
+const COLS = 'sc.tenant, sc.section_key, sc.school_key, sc.course_code, sc.course_title, sc.subject, sc.section_identifier, sc.session_name, sc.school_year';
 
 export const SECTION_ORDER = {
   COURSE: 'sc.course_code, sc.section_identifier, sc.section_key',

@@ -119,10 +119,7 @@ export function listWellbeing(d: SnapshotData, args: PageArgs, f: StudentViewFil
 
 /** School-grain rows the caller may read: predicate over an alias with school_key (NULL = district). */
 function schoolGrain(d: SnapshotData, alias: string): string {
-  const s = d.scope.scope;
-  if (s.kind === 'all') return 'TRUE';
-  if (s.kind === 'schools') return `${alias}.school_key IN ${inList('scope_schools')}`;
-  return 'FALSE';
+  return d.scope.schoolGrain(alias);
 }
 
 function suppress(d: SnapshotData): boolean {
@@ -130,6 +127,7 @@ function suppress(d: SnapshotData): boolean {
 }
 
 export interface EquityRow extends Row {
+  tenant: string;
   school_key: string | null;
   student_group: string;
   group_label: string | null;
@@ -173,15 +171,16 @@ export async function listEquity(d: SnapshotData, f: { schoolKey?: string | null
   if (f.studentGroup != null) { where.push('e.group_code = $f_group'); params.f_group = f.studentGroup; }
   const hide = `($suppress AND (e.is_suppressed OR e.students <= $small))`;
   return d.q.all<EquityRow>(
-    `SELECT e.school_key, e.group_code AS student_group, e.group_label, e.students::INTEGER AS n_students, ${hide} AS suppressed,
+    `SELECT e.tenant, e.school_key, e.group_code AS student_group, e.group_label, e.students::INTEGER AS n_students, ${hide} AS suppressed,
             ${EQUITY_MEASURES.map(([c, a]) => `CASE WHEN ${hide} THEN NULL ELSE e.${c} END AS ${a}`).join(', ')}
        FROM ${T.equity} e WHERE ${where.join(' AND ')}
-      ORDER BY e.school_key NULLS FIRST, e.reporting_order, e.group_code`,
+      ORDER BY e.tenant, e.school_key NULLS FIRST, e.reporting_order, e.group_code`,
     params,
   );
 }
 
 export interface ComparisonRow extends Row {
+  tenant: string;
   section_key: string;
   staff_key: string | null;
   course_code: string;
@@ -216,7 +215,7 @@ export async function listComparison(d: SnapshotData, f: { schoolKey?: string | 
   if (f.sectionKeys !== undefined) { where.push(`v.section_key IN ${inList('f_sections')}`); params.f_sections = f.sectionKeys; }
   const hide = `($suppress AND v.students <= $small)`;
   return d.q.all<ComparisonRow>(
-    `SELECT v.section_key, v.teacher_staff_key AS staff_key, v.course_code, v.students::INTEGER AS n_students, ${hide} AS suppressed,
+    `SELECT v.tenant, v.section_key, v.teacher_staff_key AS staff_key, v.course_code, v.students::INTEGER AS n_students, ${hide} AS suppressed,
             ${CMP_OWN.map((m) => `CASE WHEN ${hide} THEN NULL ELSE v.${m} END AS ${m}`).join(', ')},
             ${CMP_PEER.map((m) => `v.${m}_peer_mean AS ${m}_course_mean`).join(', ')}
        FROM ${T.sectionComparison} v
@@ -227,6 +226,7 @@ export async function listComparison(d: SnapshotData, f: { schoolKey?: string | 
 }
 
 export interface CorrelationRow extends Row {
+  tenant: string;
   school_key: string | null;
   grade_band: string;
   measure: string;
@@ -247,10 +247,10 @@ export async function listCorrelations(d: SnapshotData, f: { schoolKey?: string 
   if (f.outcome != null) { where.push('v.outcome = $f_outcome'); params.f_outcome = f.outcome; }
   const hide = `($suppress AND v.n <= $small)`;
   return d.q.all<CorrelationRow>(
-    `SELECT v.school_key, v.grade_band, v.measure, v.outcome, v.n::INTEGER AS n, ${hide} AS suppressed,
+    `SELECT v.tenant, v.school_key, v.grade_band, v.measure, v.outcome, v.n::INTEGER AS n, ${hide} AS suppressed,
             ${[['r', 'r'], ['r_ci_low', 'ci_low'], ['r_ci_high', 'ci_high'], ['slope', 'slope']].map(([c, a]) => `CASE WHEN ${hide} THEN NULL ELSE v.${c} END AS ${a}`).join(', ')}
        FROM ${T.correlations} v WHERE ${where.join(' AND ')}
-      ORDER BY v.school_key NULLS FIRST, v.grade_band, v.measure, v.outcome`,
+      ORDER BY v.tenant, v.school_key NULLS FIRST, v.grade_band, v.measure, v.outcome`,
     params,
   );
 }

@@ -1,13 +1,15 @@
 /** Viewer, and audited re-identification for data stewards. */
 import { GraphQLError } from 'graphql';
 import { builder } from './builder.ts';
+import { tenantWide } from '../resolvers/scope.ts';
 
-const ViewerRef = builder.objectRef<{ role: string; staffKey: string | undefined; scopeKind: string; schools: number; sections: number }>('Viewer').implement({
+const ViewerRef = builder.objectRef<{ role: string; staffKey: string | undefined; scopeKind: string; tenant: string | null; schools: number; sections: number }>('Viewer').implement({
   description: 'Who the caller is, and the size of the scope the roster gives them.',
   fields: (t) => ({
     role: t.string({ resolve: (v) => v.role }),
     staffKey: t.id({ nullable: true, resolve: (v) => v.staffKey ?? null }),
-    scope: t.string({ description: 'all, schools or sections.', resolve: (v) => v.scopeKind }),
+    scope: t.string({ description: 'all (every tenant), tenant (one tenant, district-wide), schools or sections.', resolve: (v) => v.scopeKind }),
+    tenant: t.string({ nullable: true, description: 'The tenant (district) whose rows the caller reads; null: every tenant of the lake.', resolve: (v) => v.tenant }),
     schools: t.field({ type: 'NonNegativeInt', description: 'Schools in scope (0 when the scope is the whole district).', resolve: (v) => v.schools }),
     sections: t.field({ type: 'NonNegativeInt', description: 'Sections in scope (teachers).', resolve: (v) => v.sections }),
   }),
@@ -32,8 +34,9 @@ builder.queryFields((t) => ({
       return {
         role: ctx.data.viewer.role,
         staffKey: ctx.data.viewer.staffKey,
-        scopeKind: scope.kind,
-        schools: scope.kind === 'all' ? 0 : scope.schoolKeys.length,
+        scopeKind: tenantWide(scope) ? 'tenant' : scope.kind,
+        tenant: scope.kind === 'all' ? null : (scope.tenant ?? null),
+        schools: scope.kind === 'all' || tenantWide(scope) ? 0 : scope.schoolKeys.length,
         sections: scope.kind === 'sections' ? scope.sectionKeys.length : 0,
       };
     },

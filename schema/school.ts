@@ -18,6 +18,7 @@ builder.node(SchoolRef, {
     return wrapOne(d, await schoolByKey(d).load(key));
   },
   fields: (t) => ({
+    tenant: t.string({ description: 'Tenant (district) the row belongs to.', resolve: (s) => s.row.tenant }),
     key: t.id({ description: 'School key (hash of tenant and school ID).', resolve: (s) => s.row.school_key }),
     schoolId: t.string({ description: 'State/district school ID.', resolve: (s) => s.row.school_id }),
     name: t.string({ resolve: (s) => s.row.school_name }),

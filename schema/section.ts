@@ -29,6 +29,7 @@ builder.node(SectionRef, {
     return wrapOne(d, await sectionByKey(d).load(key));
   },
   fields: (t) => ({
+    tenant: t.string({ description: 'Tenant (district) the row belongs to.', resolve: (s) => s.row.tenant }),
     key: t.id({ resolve: (s) => s.row.section_key }),
     courseCode: t.string({ resolve: (s) => s.row.course_code }),
     courseTitle: t.string({ nullable: true, resolve: (s) => s.row.course_title }),

@@ -13,6 +13,7 @@ builder.node(StaffRef, {
     return wrapOne(d, await staffByKey(d).load(key));
   },
   fields: (t) => ({
+    tenant: t.string({ description: 'Tenant (district) the row belongs to.', resolve: (s) => s.row.tenant }),
     key: t.id({ resolve: (s) => s.row.staff_key }),
     sections: t.field({
       type: [SectionRef],

@@ -44,6 +44,11 @@ builder.node(StudentRef, {
     return wrapOne(d, await studentByKey(d).load(key));
   },
   fields: (t) => ({
+    tenant: t.string({
+      nullable: true,
+      description: 'Tenant (district) the student belongs to (that of their school).',
+      resolve: async (s) => s.row.tenant ?? (await schoolByKey(s.d).load(s.row.school_key))?.tenant ?? null,
+    }),
     key: t.id({ description: 'Student key (keyed hash; not reversible without the identity store).', resolve: (s) => s.row.student_key }),
     gradeLevel: t.int({ nullable: true, description: 'Numeric grade (-2 PK, -1 TK, 0 K, 1-12).', resolve: (s) => s.row.grade_level }),
     gradeBand: t.string({ nullable: true, resolve: (s) => s.row.grade_band }),

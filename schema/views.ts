@@ -37,6 +37,7 @@ EquityRef.implement({
   fields: (t) => ({
     school: t.field({ type: SchoolRef, nullable: true, description: 'Null for district rows.', resolve: async (e) => (e.row.school_key === null ? null : wrapOne(e.d, await schoolByKey(e.d).load(e.row.school_key))) }),
     schoolKey: t.id({ nullable: true, resolve: (e) => e.row.school_key }),
+    tenant: t.string({ description: 'Tenant (district) the row belongs to; with school null, that district’s row.', resolve: (e) => e.row.tenant }),
     studentGroup: t.string({ description: 'Group code (seeds.student_groups).', resolve: (e) => e.row.student_group }),
     groupLabel: t.string({ nullable: true, resolve: (e) => e.row.group_label }),
     students: t.field({ type: 'NonNegativeInt', resolve: (e) => e.row.n_students }),
@@ -61,6 +62,7 @@ ComparisonRef.implement({
   fields: (t) => ({
     section: t.field({ type: SectionRef, nullable: true, resolve: async (c) => wrapOne(c.d, await sectionByKey(c.d).load(c.row.section_key)) }),
     sectionKey: t.id({ resolve: (c) => c.row.section_key }),
+    tenant: t.string({ description: 'Tenant (district) the row belongs to.', resolve: (c) => c.row.tenant }),
     teacherKey: t.id({ nullable: true, resolve: (c) => c.row.staff_key }),
     courseCode: t.string({ resolve: (c) => c.row.course_code }),
     students: t.field({ type: 'NonNegativeInt', resolve: (c) => c.row.n_students }),
@@ -87,6 +89,7 @@ CorrelationRef.implement({
   description: 'v_performance_correlations: school × grade band × (engagement measure, outcome).',
   fields: (t) => ({
     school: t.field({ type: SchoolRef, nullable: true, resolve: async (c) => (c.row.school_key === null ? null : wrapOne(c.d, await schoolByKey(c.d).load(c.row.school_key))) }),
+    tenant: t.string({ description: 'Tenant (district) the row belongs to.', resolve: (c) => c.row.tenant }),
     gradeBand: t.string({ resolve: (c) => c.row.grade_band }),
     measure: t.string({ resolve: (c) => c.row.measure }),
     outcome: t.string({ resolve: (c) => c.row.outcome }),

@@ -45,14 +45,16 @@ async function demoTokens(config: Config, staff: DemoStaff | undefined): Promise
   for (const role of ROLES) {
     const staffId = role === 'teacher' ? staff?.teacherId : role === 'principal' ? staff?.principalId : undefined;
     if ((role === 'teacher' || role === 'principal') && staffId === undefined) continue;
-    const token = await mintToken(config, { role, ...(staffId ? { staffId } : {}), subject: staffId ?? `demo-${role}`, ttlSeconds: 12 * 3600 });
-    out.push({ role, who: staffId ? `staff ${staffId}` : 'district', token });
+    // the demo lake holds two districts (tenants): district-wide demo tokens carry the "*" tenant
+    // claim, which a real deployment grants only to consortium or state roles (decision 0605)
+    const token = await mintToken(config, { role, ...(staffId ? { staffId } : {}), ...(staffId ? {} : { tenant: '*' }), subject: staffId ?? `demo-${role}`, ttlSeconds: 12 * 3600 });
+    out.push({ role, who: staffId ? `staff ${staffId}` : 'every district of the lake', token });
   }
   return out;
 }
 
 const EXAMPLE_TEACHER_QUERY = `{ published { snapshot { id publishedAt dataThrough } sections(first: 5) { totalCount edges { node { courseTitle sectionIdentifier students { name { firstName lastName } attendance { absenceRate tier } } } } } } }`;
-const EXAMPLE_ANALYST_QUERY = `{ published { equityOutcomes(districtOnly: true) { groupLabel students attendanceRate chronicAbsenceRate proficiencyRatePrior predictedProficiencyRate suppressed } } }`;
+const EXAMPLE_ANALYST_QUERY = `{ published { equityOutcomes(districtOnly: true) { tenant groupLabel students attendanceRate chronicAbsenceRate proficiencyRatePrior predictedProficiencyRate suppressed } } }`;
 
 export function registerDemo(program: Command): void {
   program

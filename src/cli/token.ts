@@ -15,8 +15,9 @@ export function registerToken(program: Command): void {
     .requiredOption('--role <role>', `role: ${ROLES.join(', ')}`)
     .option('--staff <id>', 'staff unique ID of the caller (teachers and principals)')
     .option('--email <email>', 'e-mail of the caller, instead of a staff ID')
+    .option('--tenant <code>', 'tenant claim: the district whose rows the caller reads, or "*" for every tenant (district-wide roles); default: none (EDLAKE_TENANT only)')
     .option('--hours <n>', 'lifetime in hours', '8')
-    .action(async (o: { role: string; staff?: string; email?: string; hours: string }) => {
+    .action(async (o: { role: string; staff?: string; email?: string; tenant?: string; hours: string }) => {
       const cfg = loadConfig();
       if (usesProductionKeys(cfg)) {
         throw new UsageError('the API is configured for production keys (EDLAKE_JWT_JWKS_URL or EDLAKE_JWT_JWKS_FILE): demo tokens are refused; get a token from the identity provider');
@@ -33,6 +34,7 @@ export function registerToken(program: Command): void {
         role,
         ...(o.staff !== undefined ? { staffId: o.staff } : {}),
         ...(o.email !== undefined ? { email: o.email } : {}),
+        ...(o.tenant !== undefined ? { tenant: o.tenant } : {}),
         subject: o.staff ?? o.email ?? `demo-${role}`,
         ttlSeconds: Math.round(hours * 3600),
       });

@@ -16,7 +16,7 @@ export const PII_KEY = 'fixture-pii-key-fixture-pii-key-0123456789';
 export const JWT_SECRET = 'fixture-jwt-secret-fixture-jwt-secret-0123';
 export const TENANT = 'district';
 
-const key = (...parts: Array<string | number>) => createHash('sha256').update(`${TENANT}|${parts.join('|').toLowerCase()}`).digest('hex');
+const keyIn = (tenant: string, ...parts: Array<string | number>) => createHash('sha256').update(`${tenant}|${parts.join('|').toLowerCase()}`).digest('hex');
 
 /** Deterministic pseudo-random numbers (mulberry32). */
 function rng(seed: number) {
@@ -30,10 +30,10 @@ function rng(seed: number) {
   };
 }
 
-export interface FxSchool { school_key: string; school_id: string; school_name: string; school_category: string }
-export interface FxStaff { staff_key: string; staff_unique_id: string; email: string; first_name: string; last_name: string }
-export interface FxSection { section_key: string; school_key: string; course_code: string; course_title: string; subject: string; section_identifier: string; session_name: string; school_year: number }
-export interface FxStudent { student_key: string; student_unique_id: string; school_key: string; grade_number: number; first_name: string; last_name: string; groups: string[] }
+export interface FxSchool { tenant: string; school_key: string; school_id: string; school_name: string; school_category: string }
+export interface FxStaff { tenant: string; staff_key: string; staff_unique_id: string; email: string; first_name: string; last_name: string }
+export interface FxSection { tenant: string; section_key: string; school_key: string; course_code: string; course_title: string; subject: string; section_identifier: string; session_name: string; school_year: number }
+export interface FxStudent { tenant: string; student_key: string; student_unique_id: string; school_key: string; grade_number: number; first_name: string; last_name: string; groups: string[] }
 export interface FxSpan { begin_date: string; end_date: string | null }
 export interface FxMembership extends FxSpan { student_key: string; section_key: string }
 export interface FxStaffSection extends FxSpan { staff_key: string; section_key: string; coTeacher?: boolean }
@@ -62,7 +62,17 @@ export interface District {
 
 const GROUPS = ['EL', 'SWD', 'SED', 'RH', 'RW', 'RA'];
 
-export function buildDistrict(opts: { schools?: number; studentsPerSchool?: number; seed?: number } = {}): District {
+export interface DistrictOptions {
+  schools?: number;
+  studentsPerSchool?: number;
+  seed?: number;
+  /** Tenant of every row and key (default TENANT). Staff, school and student IDs repeat across tenants. */
+  tenant?: string;
+}
+
+export function buildDistrict(opts: DistrictOptions = {}): District {
+  const tenant = opts.tenant ?? TENANT;
+  const key = (...parts: Array<string | number>) => keyIn(tenant, ...parts);
   const nSchools = opts.schools ?? 3;
   const perSchool = opts.studentsPerSchool ?? 48;
   const r = rng(opts.seed ?? 7);
@@ -76,13 +86,13 @@ export function buildDistrict(opts: { schools?: number; studentsPerSchool?: numb
   const students: FxStudent[] = [];
   const memberships: FxMembership[] = [];
   const mkStaff = (id: string, first: string, last: string): FxStaff => {
-    const s = { staff_key: personKey(PII_KEY, TENANT, id), staff_unique_id: id, email: `${id.toLowerCase()}@district.example`, first_name: first, last_name: last };
+    const s = { tenant, staff_key: personKey(PII_KEY, tenant, id), staff_unique_id: id, email: `${id.toLowerCase()}@district.example`, first_name: first, last_name: last };
     staff.push(s);
     return s;
   };
   for (let i = 1; i <= nSchools; i++) {
     const schoolId = String(930100000 + i);
-    const school: FxSchool = { school_key: key(schoolId), school_id: schoolId, school_name: `School ${i}`, school_category: i === 1 ? 'Elementary School' : 'High School' };
+    const school: FxSchool = { tenant, school_key: key(schoolId), school_id: schoolId, school_name: `School ${i}`, school_category: i === 1 ? 'Elementary School' : 'High School' };
     schools.push(school);
     const p = mkStaff(`P${i}`, `Pat${i}`, 'Principal');
     principals.push(p);
@@ -99,7 +109,7 @@ export function buildDistrict(opts: { schools?: number; studentsPerSchool?: numb
       for (const subject of ['math', 'ela']) {
         const code = `${subject.toUpperCase()}-${i}`;
         const sid = `${code}-${t}`;
-        const sec: FxSection = { section_key: key(code, schoolId, 2026, sid, 'Year'), school_key: school.school_key, course_code: code, course_title: `${subject === 'math' ? 'Mathematics' : 'English'} ${i}`, subject, section_identifier: sid, session_name: 'Year', school_year: 2026 };
+        const sec: FxSection = { tenant, section_key: key(code, schoolId, 2026, sid, 'Year'), school_key: school.school_key, course_code: code, course_title: `${subject === 'math' ? 'Mathematics' : 'English'} ${i}`, subject, section_identifier: sid, session_name: 'Year', school_year: 2026 };
         sections.push(sec);
         schoolSections.push(sec);
         staffSections.push({ staff_key: teacher.staff_key, section_key: sec.section_key, begin_date: '2025-08-15', end_date: null });
@@ -114,7 +124,7 @@ export function buildDistrict(opts: { schools?: number; studentsPerSchool?: numb
       const uid = `${i}${String(s).padStart(4, '0')}`;
       const groups = ['ALL', ...GROUPS.filter((_, gi) => r() < (gi === 0 ? 0.3 : gi >= 3 ? 0.33 : 0.15))];
       const st: FxStudent = {
-        student_key: personKey(PII_KEY, TENANT, uid), student_unique_id: uid, school_key: school.school_key,
+        tenant, student_key: personKey(PII_KEY, tenant, uid), student_unique_id: uid, school_key: school.school_key,
         grade_number: i === 1 ? 3 + (s % 3) : 9 + (s % 4), first_name: `First${uid}`, last_name: `Last${uid}`, groups,
       };
       students.push(st);
@@ -148,6 +158,22 @@ export function buildDistrict(opts: { schools?: number; studentsPerSchool?: numb
       { id: 1, publishedAt: '2026-02-28T10:00:00.000Z', dataThrough: '2026-02-27', students: students1, memberships: memberships1, chronic: chronicFor(students1, 120, 1) },
       { id: 2, publishedAt: '2026-03-28T10:00:00.000Z', dataThrough: '2026-03-27', students, memberships, chronic: chronicFor(students, 140, 2) },
     ],
+  };
+}
+
+/** Several districts (tenants) in one lake: their rows side by side in the same snapshots. */
+export function mergeDistricts(...ds: District[]): District {
+  const first = ds[0] as District;
+  return {
+    schools: ds.flatMap((d) => d.schools), staff: ds.flatMap((d) => d.staff), sections: ds.flatMap((d) => d.sections),
+    staffSections: ds.flatMap((d) => d.staffSections), assignments: ds.flatMap((d) => d.assignments),
+    teachers: ds.flatMap((d) => d.teachers), principals: ds.flatMap((d) => d.principals),
+    snapshots: first.snapshots.map((s, i) => ({
+      ...s,
+      students: ds.flatMap((d) => (d.snapshots[i] as FxSnapshot).students),
+      memberships: ds.flatMap((d) => (d.snapshots[i] as FxSnapshot).memberships),
+      chronic: ds.flatMap((d) => (d.snapshots[i] as FxSnapshot).chronic),
+    })),
   };
 }
 
@@ -205,28 +231,30 @@ export async function snapshotInstance(d: District, snap: FxSnapshot): Promise<D
   await db.run("SET search_path = 'marts'");
   const on = snap.dataThrough;
   const rows = (x: unknown) => x as Array<Record<string, unknown>>;
-  await load(db, 'dim_school', rows(d.schools.map((s) => ({ ...s, tenant: TENANT }))), { tenant: 'VARCHAR', school_key: 'VARCHAR', school_id: 'VARCHAR', school_name: 'VARCHAR', school_category: 'VARCHAR' });
+  await load(db, 'dim_school', rows(d.schools), { tenant: 'VARCHAR', school_key: 'VARCHAR', school_id: 'VARCHAR', school_name: 'VARCHAR', school_category: 'VARCHAR' });
   const schoolId = new Map(d.schools.map((s) => [s.school_key, s.school_id]));
   await load(db, 'dim_staff', rows(d.staff.map((s) => {
     const ps = [...principalSchools(d, s.staff_key, on)].map((k) => schoolId.get(k));
-    return { tenant: TENANT, staff_key: s.staff_key, is_principal: ps.length > 0, is_teacher: d.staffSections.some((x) => x.staff_key === s.staff_key), principal_school_ids: ps, sections_taught: d.staffSections.filter((x) => x.staff_key === s.staff_key).length };
+    return { tenant: s.tenant, staff_key: s.staff_key, is_principal: ps.length > 0, is_teacher: d.staffSections.some((x) => x.staff_key === s.staff_key), principal_school_ids: ps, sections_taught: d.staffSections.filter((x) => x.staff_key === s.staff_key).length };
   })), { tenant: 'VARCHAR', staff_key: 'VARCHAR', is_principal: 'BOOLEAN', is_teacher: 'BOOLEAN', principal_school_ids: 'VARCHAR[]', sections_taught: 'BIGINT' });
-  await load(db, 'dim_section', rows(d.sections.map((s) => ({ ...s, tenant: TENANT, teacher_staff_key: d.staffSections.find((x) => x.section_key === s.section_key && !x.coTeacher)?.staff_key ?? null }))),
+  await load(db, 'dim_section', rows(d.sections.map((s) => ({ ...s, teacher_staff_key: d.staffSections.find((x) => x.section_key === s.section_key && !x.coTeacher)?.staff_key ?? null }))),
     { tenant: 'VARCHAR', section_key: 'VARCHAR', school_key: 'VARCHAR', course_code: 'VARCHAR', course_title: 'VARCHAR', subject: 'VARCHAR', section_identifier: 'VARCHAR', session_name: 'VARCHAR', school_year: 'INTEGER', teacher_staff_key: 'VARCHAR' });
-  await load(db, 'dim_student', rows(snap.students.map((s) => ({ ...s, tenant: TENANT, school_id: schoolId.get(s.school_key), school_year: 2026, grade_band: s.grade_number <= 5 ? 'elementary' : s.grade_number <= 8 ? 'middle' : 'high', is_enrolled: true }))),
+  await load(db, 'dim_student', rows(snap.students.map((s) => ({ ...s, school_id: schoolId.get(s.school_key), school_year: 2026, grade_band: s.grade_number <= 5 ? 'elementary' : s.grade_number <= 8 ? 'middle' : 'high', is_enrolled: true }))),
     { tenant: 'VARCHAR', student_key: 'VARCHAR', school_id: 'VARCHAR', school_key: 'VARCHAR', school_year: 'INTEGER', grade_number: 'INTEGER', grade_band: 'VARCHAR', is_enrolled: 'BOOLEAN' });
-  await load(db, 'dim_student_groups', snap.students.flatMap((s) => s.groups.map((g, i) => ({ tenant: TENANT, student_key: s.student_key, group_code: g, group_kind: g === 'ALL' ? 'all' : 'program', group_label: `Group ${g}`, reporting_order: i }))),
+  await load(db, 'dim_student_groups', snap.students.flatMap((s) => s.groups.map((g, i) => ({ tenant: s.tenant, student_key: s.student_key, group_code: g, group_kind: g === 'ALL' ? 'all' : 'program', group_label: `Group ${g}`, reporting_order: i }))),
     { tenant: 'VARCHAR', student_key: 'VARCHAR', group_code: 'VARCHAR', group_kind: 'VARCHAR', group_label: 'VARCHAR', reporting_order: 'INTEGER' });
   const sectionSchool = new Map(d.sections.map((s) => [s.section_key, s.school_key]));
-  await load(db, 'fct_section_membership', rows(snap.memberships.map((m) => ({ ...m, tenant: TENANT, school_key: sectionSchool.get(m.section_key), is_active: activeOn(m, on) }))),
+  const sectionTenant = new Map(d.sections.map((s) => [s.section_key, s.tenant]));
+  const staffTenant = new Map(d.staff.map((s) => [s.staff_key, s.tenant]));
+  await load(db, 'fct_section_membership', rows(snap.memberships.map((m) => ({ ...m, tenant: sectionTenant.get(m.section_key), school_key: sectionSchool.get(m.section_key), is_active: activeOn(m, on) }))),
     { tenant: 'VARCHAR', student_key: 'VARCHAR', section_key: 'VARCHAR', school_key: 'VARCHAR', begin_date: 'DATE', end_date: 'DATE', is_active: 'BOOLEAN' });
   await db.run('CREATE SCHEMA refined');
-  await load(db, 'refined.staff_section_associations', rows(d.staffSections.map((x) => ({ tenant: TENANT, staff_key: x.staff_key, section_key: x.section_key, begin_date: x.begin_date, end_date: x.end_date }))),
+  await load(db, 'refined.staff_section_associations', rows(d.staffSections.map((x) => ({ tenant: staffTenant.get(x.staff_key), staff_key: x.staff_key, section_key: x.section_key, begin_date: x.begin_date, end_date: x.end_date }))),
     { tenant: 'VARCHAR', staff_key: 'VARCHAR', section_key: 'VARCHAR', begin_date: 'DATE', end_date: 'DATE' });
   await load(db, 'chronic_base', rows(snap.chronic), { student_key: 'VARCHAR', school_key: 'VARCHAR', days_enrolled: 'BIGINT', days_absent: 'DOUBLE' });
   // derived columns computed in SQL here as the marts would; the tests' oracle recomputes what it checks in JS
   await db.run(`CREATE TABLE v_chronic_absenteeism_risk AS
-    SELECT '${TENANT}' AS tenant, c.student_key, c.school_key, s.grade_number, c.days_enrolled, c.days_absent,
+    SELECT s.tenant, c.student_key, c.school_key, s.grade_number, c.days_enrolled, c.days_absent,
            1 - c.days_absent / c.days_enrolled AS attendance_rate, c.days_absent / c.days_enrolled AS absence_rate,
            least(1.0, c.days_absent / c.days_enrolled * 1.1) AS absence_rate_30d,
            (c.days_absent::BIGINT % 5) AS longest_absence_streak,
@@ -238,12 +266,12 @@ export async function snapshotInstance(d: District, snap: FxSnapshot): Promise<D
            false AS entered_worse_tier
       FROM chronic_base c JOIN dim_student s USING (student_key)`);
   await db.run(`CREATE TABLE v_wellbeing_risk_profiles AS
-    SELECT student_key, school_key, grade_number, round(absence_rate * 300) % 101 AS risk_score,
+    SELECT tenant, student_key, school_key, grade_number, round(absence_rate * 300) % 101 AS risk_score,
            CASE WHEN absence_rate >= 0.2 THEN 'high' WHEN absence_rate >= 0.1 THEN 'elevated' ELSE 'low' END AS risk_tier,
            CASE WHEN absence_rate >= 0.1 THEN ['attendance below 90%'] ELSE []::VARCHAR[] END AS reasons
       FROM v_chronic_absenteeism_risk`);
   await db.run(`CREATE TABLE fct_assessment_results AS
-    SELECT sha256(student_key || subj || kind) AS result_key, student_key, kind AS assessment_family,
+    SELECT tenant, sha256(student_key || subj || kind) AS result_key, student_key, kind AS assessment_family,
            CASE WHEN kind = 'state' THEN 'caaspp' ELSE 'nwea_map' END AS vendor, subj AS subject, 2026 AS school_year,
            CASE WHEN kind = 'state' THEN DATE '2025-05-01' ELSE DATE '2026-01-20' END AS administration_date,
            (CASE WHEN kind = 'state' THEN 2400 ELSE 200 END + (hash(student_key || subj) % 200))::DOUBLE AS scale_score,
@@ -252,24 +280,24 @@ export async function snapshotInstance(d: District, snap: FxSnapshot): Promise<D
            1 + hash(student_key || subj) % 4 >= 3 AS is_proficient
       FROM dim_student, (VALUES ('Math'), ('ELA')) s(subj), (VALUES ('state'), ('interim')) k(kind)`);
   await db.run(`CREATE TABLE fct_predictions AS
-    SELECT student_key, subject, state_scale_score + 10 AS predicted_scale_score, 25.0 AS standard_error,
+    SELECT tenant, student_key, subject, state_scale_score + 10 AS predicted_scale_score, 25.0 AS standard_error,
            achievement_level AS predicted_level, least(0.99, achievement_level / 4.0) AS probability_met, 'linear-v1' AS model_version
       FROM fct_assessment_results WHERE assessment_family = 'interim'`);
   // equity: school x group and district x group, from the students of this snapshot
   await db.run(`CREATE TABLE v_equity_outcomes AS
     WITH base AS (
-      SELECT c.school_key, g.group_code, g.group_label, g.reporting_order, c.attendance_rate, c.is_chronically_absent
+      SELECT c.tenant, c.school_key, g.group_code, g.group_label, g.reporting_order, c.attendance_rate, c.is_chronically_absent
         FROM v_chronic_absenteeism_risk c JOIN dim_student_groups g USING (student_key)),
     agg AS (
-      SELECT CASE WHEN school_key IS NULL THEN 'district' ELSE 'school' END AS scope, school_key, group_code, any_value(group_label) AS group_label,
+      SELECT CASE WHEN school_key IS NULL THEN 'district' ELSE 'school' END AS scope, tenant, school_key, group_code, any_value(group_label) AS group_label,
              min(reporting_order) AS reporting_order, count(*) AS students, avg(attendance_rate) AS attendance_rate,
              avg(is_chronically_absent::INTEGER) AS chronic_absence_rate
-        FROM base GROUP BY GROUPING SETS ((school_key, group_code), (group_code)))
+        FROM base GROUP BY GROUPING SETS ((tenant, school_key, group_code), (tenant, group_code)))
     SELECT a.*, students <= 10 AS is_suppressed, 0.5::DOUBLE AS proficiency_rate_prior, 0.55::DOUBLE AS predicted_proficiency_rate,
            80.0::DOUBLE AS mean_course_mark, 0.02::DOUBLE AS suspension_rate,
-           a.attendance_rate - (SELECT b.attendance_rate FROM agg b WHERE b.school_key IS NOT DISTINCT FROM a.school_key AND b.group_code = 'ALL') AS attendance_rate_gap_to_all,
+           a.attendance_rate - (SELECT b.attendance_rate FROM agg b WHERE b.tenant = a.tenant AND b.school_key IS NOT DISTINCT FROM a.school_key AND b.group_code = 'ALL') AS attendance_rate_gap_to_all,
            0.0::DOUBLE AS attendance_rate_gap_to_best,
-           a.chronic_absence_rate - (SELECT b.chronic_absence_rate FROM agg b WHERE b.school_key IS NOT DISTINCT FROM a.school_key AND b.group_code = 'ALL') AS chronic_absence_rate_gap_to_all,
+           a.chronic_absence_rate - (SELECT b.chronic_absence_rate FROM agg b WHERE b.tenant = a.tenant AND b.school_key IS NOT DISTINCT FROM a.school_key AND b.group_code = 'ALL') AS chronic_absence_rate_gap_to_all,
            0.0::DOUBLE AS chronic_absence_rate_gap_to_best, 0.0::DOUBLE AS predicted_proficiency_rate_gap_to_all, 0.0::DOUBLE AS predicted_proficiency_rate_gap_to_best
       FROM agg a`);
   await db.run(`CREATE TABLE v_class_section_comparison AS
@@ -277,7 +305,7 @@ export async function snapshotInstance(d: District, snap: FxSnapshot): Promise<D
       SELECT m.section_key, c.attendance_rate, c.is_chronically_absent FROM fct_section_membership m
         JOIN v_chronic_absenteeism_risk c USING (student_key) WHERE m.is_active),
     s AS (
-      SELECT sc.section_key, sc.school_key, sc.course_code, sc.teacher_staff_key, count(*) AS students,
+      SELECT sc.tenant, sc.section_key, sc.school_key, sc.course_code, sc.teacher_staff_key, count(*) AS students,
              avg(m.attendance_rate) AS attendance_rate, avg(m.is_chronically_absent::INTEGER) AS chronic_absence_rate
         FROM dim_section sc JOIN m USING (section_key) GROUP BY ALL)
     SELECT s.*,
@@ -289,11 +317,11 @@ export async function snapshotInstance(d: District, snap: FxSnapshot): Promise<D
            NULL::DOUBLE AS mean_course_mark, NULL::DOUBLE AS mean_course_mark_peer_mean,
            NULL::DOUBLE AS lms_submission_rate, NULL::DOUBLE AS lms_submission_rate_peer_mean,
            []::VARCHAR[] AS measures_apart, false AS stands_apart
-      FROM s WINDOW w AS (PARTITION BY course_code)`);
+      FROM s WINDOW w AS (PARTITION BY tenant, course_code)`);
   await db.run(`CREATE TABLE v_performance_correlations AS
-    SELECT school_key, 'high' AS grade_band, 'attendance_rate' AS measure, 'predicted_state_score' AS outcome,
+    SELECT tenant, school_key, 'high' AS grade_band, 'attendance_rate' AS measure, 'predicted_state_score' AS outcome,
            count(*) AS n, 0.42 AS r, 0.2 AS r_ci_low, 0.6 AS r_ci_high, 120.0 AS slope
-      FROM v_chronic_absenteeism_risk GROUP BY school_key`);
+      FROM v_chronic_absenteeism_risk GROUP BY tenant, school_key`);
   await db.run('DROP TABLE chronic_base');
   db.close();
   return inst;
@@ -307,8 +335,8 @@ export interface Fixture {
 }
 
 /** The district's snapshots as a snapshot source, and its identity store as a DuckDB file. */
-export async function buildFixture(opts: Parameters<typeof buildDistrict>[0] = {}): Promise<Fixture> {
-  const district = buildDistrict(opts);
+export async function buildFixture(opts: DistrictOptions & { district?: District } = {}): Promise<Fixture> {
+  const district = opts.district ?? buildDistrict(opts);
   const instances: InstanceSnapshot[] = [];
   for (const s of district.snapshots) {
     instances.push({
@@ -323,8 +351,8 @@ export async function buildFixture(opts: Parameters<typeof buildDistrict>[0] = {
   const db = new Db(await inst.connect());
   const last = district.snapshots[district.snapshots.length - 1] as FxSnapshot;
   const rows = (x: unknown) => x as Array<Record<string, unknown>>;
-  await load(db, 'students', rows(last.students.map((s) => ({ ...s, tenant: TENANT }))), { tenant: 'VARCHAR', student_key: 'VARCHAR', student_unique_id: 'VARCHAR', first_name: 'VARCHAR', last_name: 'VARCHAR' });
-  await load(db, 'staff', rows(district.staff.map((s) => ({ ...s, tenant: TENANT }))), { tenant: 'VARCHAR', staff_key: 'VARCHAR', staff_unique_id: 'VARCHAR', email: 'VARCHAR', first_name: 'VARCHAR', last_name: 'VARCHAR' });
+  await load(db, 'students', rows(last.students), { tenant: 'VARCHAR', student_key: 'VARCHAR', student_unique_id: 'VARCHAR', first_name: 'VARCHAR', last_name: 'VARCHAR' });
+  await load(db, 'staff', rows(district.staff), { tenant: 'VARCHAR', staff_key: 'VARCHAR', staff_unique_id: 'VARCHAR', email: 'VARCHAR', first_name: 'VARCHAR', last_name: 'VARCHAR' });
   db.close();
   inst.closeSync();
   return { district, source: new InstanceSnapshotSource(() => instances, 'America/Los_Angeles', 2), identityFile, instances };
