@@ -13,7 +13,7 @@ import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Config } from '../config.ts';
-import { AuthenticationError, bearerToken, createVerifier, type Verifier } from '../auth/jwt.ts';
+import { AuthenticationError, bearerToken, createVerifier, type Identity, type Verifier } from '../auth/jwt.ts';
 import { viewerFor, type Viewer } from '../auth/viewer.ts';
 import { QueryCancelledError } from '../db/pool.ts';
 import { buildSchema } from '../../schema/index.ts';
@@ -362,7 +362,20 @@ export function buildApp(opts: AppOptions): App {
    * unusual (no or bad token, a body that is not a plain GraphQL request, CORS) takes the normal
    * path, which refuses or answers it as before.
    */
-  async function fastPath(request: Request, text: string): Promise<{ hit?: { answer: CachedAnswer; viewer: Viewer; requestId: string }; raw?: RawRequest }> {
+  // The viewer of a verified identity (the verifier hands out the same frozen identity object for
+  // a token while it is cached), and its key text, worked out once per token.
+  const viewers = new WeakMap<object, Promise<Viewer>>();
+  function viewerOf(identity: Identity): Promise<Viewer> {
+    let v = viewers.get(identity);
+    if (!v) {
+      v = viewerFor(identity, { piiKey: cfg.piiKey, tenant: cfg.tenant }, opts.identity);
+      viewers.set(identity, v);
+      v.catch(() => viewers.delete(identity));
+    }
+    return v;
+  }
+
+  async function fastPath(request: Request, text: string): Promise<{ hit?: { answer: CachedAnswer & { body: Uint8Array<ArrayBuffer> }; viewer: Viewer; requestId: string }; raw?: RawRequest }> {
     let body: unknown;
     try {
       body = JSON.parse(text);
@@ -378,7 +391,7 @@ export function buildApp(opts: AppOptions): App {
     try {
       const token = bearerToken(request.headers.get('authorization'));
       if (token === undefined) return {};
-      viewer = await viewerFor(await verifier.verify(token), { piiKey: cfg.piiKey, tenant: cfg.tenant }, opts.identity);
+      viewer = await viewerOf(await verifier.verify(token));
     } catch {
       return {}; // yoga's context refuses it with the usual 401
     }
@@ -395,8 +408,8 @@ export function buildApp(opts: AppOptions): App {
     if (scope === undefined) return { raw };
     const key = responses.key('raw', { current: raw.current, readable: raw.readable, viewer, scope }, raw.query, raw.operationName, raw.variables, raw.variant);
     const answer = responses.get(key);
-    if (answer === undefined) return { raw };
-    return { hit: { answer, viewer, requestId: request.headers.get('x-request-id') ?? randomUUID() }, raw };
+    if (answer?.body === undefined) return { raw };
+    return { hit: { answer: answer as CachedAnswer & { body: Uint8Array<ArrayBuffer> }, viewer, requestId: request.headers.get('x-request-id') ?? randomUUID() }, raw };
   }
 
   async function fetch(request: Request): Promise<Response> {
@@ -429,12 +442,7 @@ export function buildApp(opts: AppOptions): App {
           if (fast.hit) {
             cacheHits.inc();
             const { answer } = fast.hit;
-            const extensions: Record<string, unknown> = { snapshots: answer.snapshots };
-            if (!cfg.apiProduction) extensions.sql = cachedSql;
-            response = new Response(`{"data":${answer.dataJson},"extensions":${JSON.stringify(extensions)}}`, {
-              status: 200,
-              headers: { 'content-type': answer.contentType ?? 'application/json; charset=utf-8' },
-            });
+            response = new Response(answer.body, { status: 200, headers: { 'content-type': answer.contentType ?? 'application/json; charset=utf-8' } });
             hitLog = { viewer: fast.hit.viewer, requestId: fast.hit.requestId, snapshots: answer.snapshots.map((s) => Number(s.id)) };
           } else {
             // the body is read: yoga gets a copy of the request with it
@@ -448,7 +456,11 @@ export function buildApp(opts: AppOptions): App {
               // stored under the raw text only when the lake did not move while it ran
               if (caller.current === raw.current && caller.readable === raw.readable) {
                 const key = responses.key('raw', caller, raw.query, raw.operationName, raw.variables, raw.variant);
-                responses.set(key, { ...answer, contentType: response.headers.get('content-type') ?? undefined });
+                // the whole body, encoded once: a hit sends these bytes as they are
+                const extensions: Record<string, unknown> = { snapshots: answer.snapshots };
+                if (!cfg.apiProduction) extensions.sql = cachedSql;
+                const body = new TextEncoder().encode(`{"data":${answer.dataJson},"extensions":${JSON.stringify(extensions)}}`);
+                responses.set(key, { ...answer, body, contentType: response.headers.get('content-type') ?? undefined });
               }
             }
           }

@@ -27,6 +27,8 @@ const CACHEABLE_ROOT_FIELDS = new Set(['published', 'snapshots', 'viewer', '__ty
 export interface CachedAnswer {
   dataJson: string;
   snapshots: Array<{ id: string; publishedAt: string; dataThrough: string | null }>;
+  /** The whole HTTP body, encoded once (fast path entries). */
+  body?: Uint8Array<ArrayBuffer> | undefined;
   /** Content type of the HTTP answer that carried it (fast path). */
   contentType?: string | undefined;
 }
@@ -42,9 +44,14 @@ export interface CallerParts {
 }
 
 /** The viewer as key text: role, staff key and the verified identity, but the token's opaque subject. */
+const viewerKeys = new WeakMap<Viewer, string>();
 export function viewerKey(v: Viewer): string {
+  const memo = viewerKeys.get(v);
+  if (memo !== undefined) return memo;
   const { subject: _subject, ...identity } = v.identity;
-  return JSON.stringify([v.role, v.staffKey ?? null, identity, Object.keys(v).filter((k) => k !== 'role' && k !== 'staffKey' && k !== 'identity').sort().map((k) => [k, (v as unknown as Record<string, unknown>)[k]])]);
+  const text = JSON.stringify([v.role, v.staffKey ?? null, identity, Object.keys(v).filter((k) => k !== 'role' && k !== 'staffKey' && k !== 'identity').sort().map((k) => [k, (v as unknown as Record<string, unknown>)[k]])]);
+  viewerKeys.set(v, text);
+  return text;
 }
 
 export class ResponseCache {
@@ -56,7 +63,7 @@ export class ResponseCache {
   constructor(maxBytes = 64 * 1024 * 1024, ttlMs = 10 * 60_000) {
     this.cache = new LRUCache<string, CachedAnswer>({
       maxSize: maxBytes,
-      sizeCalculation: (v, k) => k.length + v.dataJson.length + 200,
+      sizeCalculation: (v, k) => k.length + v.dataJson.length + (v.body?.byteLength ?? 0) + 200,
       ttl: ttlMs,
     });
   }
