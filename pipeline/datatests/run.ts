@@ -46,8 +46,13 @@ async function failingRowsSql(db: Db, model: string, t: TestSpec): Promise<strin
   const from = model === 'project' ? '' : rel(model);
   switch (t.type) {
     case 'unique': {
+      // Two passes, exact: first the 64-bit hashes of the key that occur more than once (an
+      // aggregate on one integer, not on the key's strings), then the key itself only among the
+      // rows with such a hash. Equal keys have equal hashes, so no duplicate is missed; a hash
+      // collision only adds candidates, which the second pass sorts out (decision 0203).
       const cols = t.columns.map(ident).join(', ');
-      return `SELECT ${cols}, count(*) AS occurrences FROM ${from} GROUP BY ALL HAVING count(*) > 1`;
+      return `WITH repeated AS (SELECT hash(${cols}) AS h FROM ${from} GROUP BY 1 HAVING count(*) > 1)
+        SELECT ${cols}, count(*) AS occurrences FROM ${from} WHERE hash(${cols}) IN (SELECT h FROM repeated) GROUP BY ALL HAVING count(*) > 1`;
     }
     case 'not_null':
       return `SELECT * FROM ${from} WHERE ${t.columns.map((c) => `${ident(c)} IS NULL`).join(' OR ')}`;

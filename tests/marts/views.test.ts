@@ -244,6 +244,16 @@ describe('a broken refined row blocks publishing', () => {
     expect(t.failures).toBe(1);
     const enrollmentKey = await db.scalar<string>(`SELECT edlake_key($1, [$2, $3, $4::DATE::VARCHAR])`, [TENANT, key('A'), a.school, a.entry]);
     expect(t.sample).toEqual([{ enrollment_key: enrollmentKey, occurrences: 2 }]);
+    // the duplicate enrollment also counts A twice on each of its days: caught on the integer grain
+    const twice = failing.find((x) => x.name === 'bld_enrollment_days.no_student_counted_twice_in_a_day')!;
+    expect(twice).toBeDefined();
+    const aNum = await db.scalar<number>(`SELECT student_num FROM marts.bld_student_numbers WHERE student_key = $1`, [key('A')]);
+    // one failing pair per day of the duplicated enrollment (the fact lists each of them twice)
+    const days = await db.scalar<number>(`SELECT count(DISTINCT calendar_date) FROM marts.fct_student_attendance_daily WHERE student_key = $1 AND school_id = $2 AND calendar_date >= $3::DATE`, [key('A'), a.school, a.entry]);
+    expect(days).toBeGreaterThan(0);
+    expect(twice.failures).toBe(days);
+    expect(twice.sample.length).toBeGreaterThan(0);
+    expect(twice.sample.every((r) => r['student_num'] === aNum && r['occurrences'] === 2)).toBe(true);
     // the blocked run did not record tiers for the next comparison
     expect(await db.scalar<number>(`SELECT count(*) FROM meta.chronic_tier_snapshots`)).toBe(0);
     db.close();
