@@ -9,7 +9,7 @@ import { SnapshotQueries, type RequestState } from './runner.ts';
 import { deriveScope, ScopeSql, type Scope } from './scope.ts';
 import type { SnapshotInfo, SnapshotSelection, SnapshotSource } from './snapshots.ts';
 import type { IdentityStore, PersonName } from './identity.ts';
-import { T } from './tables.ts';
+import { REFINED, T } from './tables.ts';
 import { readyServingIndex, servingIndexEnabled, type ServingIndex } from './serving.ts';
 import { inList } from './runner.ts';
 
@@ -70,7 +70,7 @@ export class RequestData {
         const { scope } = await this.scope();
         const q = new SnapshotQueries(opened, this.state);
         this.answered.set(id, opened.info);
-        return new SnapshotData(this, q, new ScopeSql(scope));
+        return new SnapshotData(this, q, new ScopeSql(scope, q.has(REFINED.staffSections)));
       })();
       this.snaps.set(id, p);
     }

@@ -107,7 +107,18 @@ export function tenantWide(scope: Scope): scope is { kind: 'schools'; schoolKeys
  * read (a past snapshot's roster for a past date), with the scope of the current snapshot.
  */
 export class ScopeSql {
-  constructor(readonly scope: Scope) {}
+  /** `staffSections`: the snapshot publishes refined.staff_section_associations (co-teachers are staff of a section too). */
+  constructor(
+    readonly scope: Scope,
+    readonly staffSections = false,
+  ) {}
+
+  /** Staff associated with sections matching a condition over `{sec}` (a dim_section alias): teacher of record, and every association when published. */
+  private staffOfSections(alias: string, sectionCond: string): string {
+    const ofRecord = `${alias}.staff_key IN (SELECT sc.teacher_staff_key FROM ${T.section} sc WHERE ${sectionCond.replaceAll('{sec}', 'sc')})`;
+    if (!this.staffSections) return ofRecord;
+    return `(${ofRecord} OR ${alias}.staff_key IN (SELECT ss2.staff_key FROM ${REFINED.staffSections} ss2 JOIN ${T.section} sc2 ON sc2.section_key = ss2.section_key WHERE ${sectionCond.replaceAll('{sec}', 'sc2')}))`;
+  }
 
   get params(): Params {
     if (this.scope.kind === 'all') return {};
@@ -187,10 +198,10 @@ export class ScopeSql {
     if (s.kind === 'all') return 'TRUE';
     if (tenantWide(s)) return this.tenantRows(alias);
     if (s.kind === 'schools') {
-      return `(${alias}.staff_key IN (SELECT sc.teacher_staff_key FROM ${T.section} sc WHERE sc.school_key IN ${inList('scope_schools')})
+      return `(${this.staffOfSections(alias, `{sec}.school_key IN ${inList('scope_schools')}`)}
            OR ${alias}.staff_key IN (SELECT sf.staff_key FROM ${T.staff} sf, unnest(sf.principal_school_ids) AS p(school_id)
-                 JOIN ${T.school} so ON so.school_id = p.school_id WHERE so.school_key IN ${inList('scope_schools')}))`;
+                 JOIN ${T.school} so ON so.school_id = p.school_id AND so.tenant = sf.tenant WHERE so.school_key IN ${inList('scope_schools')}))`;
     }
-    return `${alias}.staff_key IN (SELECT sc.teacher_staff_key FROM ${T.section} sc WHERE sc.section_key IN ${inList('scope_sections')})`;
+    return this.staffOfSections(alias, `{sec}.section_key IN ${inList('scope_sections')}`);
   }
 }

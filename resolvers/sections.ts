@@ -3,7 +3,8 @@ import type { Row } from '../src/db/duckdb.ts';
 import { groupBy, oneBy, type SnapshotData } from './context.ts';
 import { fetchPage, type Page, type PageArgs } from './page.ts';
 import { inList, type Params } from './runner.ts';
-import { T } from './tables.ts';
+import { activeOn } from './scope.ts';
+import { REFINED, T } from './tables.ts';
 
 export interface SectionRow extends Row {
   tenant: string;
@@ -84,27 +85,76 @@ export function sectionsByStudent(d: SnapshotData) {
   });
 }
 
-/** Staff keys of the teachers of a section (the teacher of record). */
-export function teachersBySection(d: SnapshotData) {
-  return d.loader<string[]>('teachersBySection', async (keys) => {
-    const rows = await d.q.all<{ section_key: string; staff_key: string }>(
-      `SELECT sc.section_key, sc.teacher_staff_key AS staff_key FROM ${T.section} sc
-        WHERE sc.section_key IN ${inList('keys')} AND ${d.scope.sections('sc')} AND sc.teacher_staff_key IS NOT NULL
-        ORDER BY 2`,
-      { keys: [...keys], ...d.scope.params },
+/** One staff member's active association with a section (keyed; staff names are not served). */
+export interface SectionStaffRow extends Row {
+  section_key: string;
+  staff_key: string;
+  /** The code of the ClassroomPositionDescriptor (namespace dropped), as delivered. */
+  classroom_position: string | null;
+  teacher_of_record: boolean;
+  begin_date: string | null;
+  end_date: string | null;
+}
+
+/**
+ * Active staff-section associations of the snapshot, as SQL over alias `ss` (section_key, staff_key,
+ * position, dates), active on the snapshot's data-through date: every staff member with an active
+ * association (co-teachers, assistants), the latest association of each. Snapshots without the
+ * refined table give the teacher of record only (no position, no dates).
+ */
+function activeStaffSections(d: SnapshotData): { sql: string; params: Params } {
+  if (!d.q.has(REFINED.staffSections)) {
+    return {
+      sql: `(SELECT section_key, teacher_staff_key AS staff_key, CAST(NULL AS VARCHAR) AS classroom_position,
+                    CAST(NULL AS VARCHAR) AS begin_date, CAST(NULL AS VARCHAR) AS end_date
+               FROM ${T.section} WHERE teacher_staff_key IS NOT NULL)`,
+      params: {},
+    };
+  }
+  return {
+    sql: `(SELECT a.section_key, a.staff_key,
+                  nullif(regexp_extract(CAST(a.classroom_position_descriptor AS VARCHAR), '([^#]*)$', 1), '') AS classroom_position,
+                  CAST(a.begin_date AS VARCHAR) AS begin_date, CAST(a.end_date AS VARCHAR) AS end_date
+             FROM ${REFINED.staffSections} a
+            WHERE (a.begin_date IS NULL OR a.begin_date <= $ss_on::DATE) AND (a.end_date IS NULL OR a.end_date >= $ss_on::DATE)
+            QUALIFY row_number() OVER (PARTITION BY a.section_key, a.staff_key ORDER BY a.begin_date DESC NULLS LAST) = 1)`,
+    params: { ss_on: activeOn(d.q) },
+  };
+}
+
+/** Staff with an active association to a section (with their classroom position), in scope; teacher of record first. */
+export function staffBySection(d: SnapshotData) {
+  return d.loader<SectionStaffRow[]>('staffBySection', async (keys) => {
+    const active = activeStaffSections(d);
+    const rows = await d.q.all<SectionStaffRow>(
+      `SELECT ss.section_key, ss.staff_key, ss.classroom_position, coalesce(ss.staff_key = sc.teacher_staff_key, false) AS teacher_of_record,
+              ss.begin_date, ss.end_date
+         FROM ${active.sql} ss JOIN ${T.section} sc ON sc.section_key = ss.section_key
+        WHERE ss.section_key IN ${inList('keys')} AND ${d.scope.sections('sc')}
+        ORDER BY ss.section_key, teacher_of_record DESC, ss.classroom_position NULLS LAST, ss.staff_key`,
+      { keys: [...keys], ...d.scope.params, ...active.params },
     );
-    return groupBy(keys, rows, 'section_key').map((rs) => rs.map((r) => r.staff_key));
+    return groupBy(keys, rows, 'section_key');
   });
 }
 
-/** Sections taught by a staff member (teacher of record), in scope. */
+/** Staff keys of the teachers of a section: every staff member with an active association. */
+export function teachersBySection(d: SnapshotData) {
+  return d.loader<string[]>('teachersBySection', async (keys) => {
+    const rows = await staffBySection(d).loadMany(keys);
+    return rows.map((r) => (r instanceof Error ? r : r.map((x) => x.staff_key)));
+  });
+}
+
+/** Sections a staff member is actively associated with (any position), in scope. */
 export function sectionsByTeacher(d: SnapshotData) {
   return d.loader<SectionRow[]>('sectionsByTeacher', async (keys) => {
+    const active = activeStaffSections(d);
     const rows = await d.q.all<SectionRow & { staff_key: string }>(
-      `SELECT sc.teacher_staff_key AS staff_key, ${COLS} FROM ${T.section} sc
-        WHERE sc.teacher_staff_key IN ${inList('keys')} AND ${d.scope.sections('sc')}
+      `SELECT DISTINCT ss.staff_key, ${COLS} FROM ${active.sql} ss JOIN ${T.section} sc ON sc.section_key = ss.section_key
+        WHERE ss.staff_key IN ${inList('keys')} AND ${d.scope.sections('sc')}
         ORDER BY ${SECTION_ORDER.COURSE}`,
-      { keys: [...keys], ...d.scope.params },
+      { keys: [...keys], ...d.scope.params, ...active.params },
     );
     return groupBy(keys, rows, 'staff_key');
   });

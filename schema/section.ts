@@ -1,11 +1,23 @@
 /** Section: a class, with its school, teachers (keyed), roster and comparison row, in scope. */
 import { schoolByKey } from '../resolvers/schools.ts';
-import { sectionByKey, SECTION_ORDER, teachersBySection } from '../resolvers/sections.ts';
+import { sectionByKey, SECTION_ORDER, staffBySection, teachersBySection, type SectionStaffRow } from '../resolvers/sections.ts';
 import { studentsBySection } from '../resolvers/students.ts';
 import { staffByKey, type StaffRow } from '../resolvers/staff.ts';
 import { listComparison } from '../resolvers/views.ts';
 import { builder } from './builder.ts';
-import { ComparisonRef, nodeId, parseNodeId, SchoolRef, SectionRef, StaffRef, StudentRef, wrap, wrapOne } from './refs.ts';
+import { ComparisonRef, nodeId, parseNodeId, SchoolRef, SectionRef, StaffRef, StudentRef, wrap, wrapOne, type In } from './refs.ts';
+
+const SectionStaffRef = builder.objectRef<In<SectionStaffRow>>('SectionStaff').implement({
+  description: 'A staff member’s active association with a section (staffSectionAssociation). Staff are keyed: no name is served.',
+  fields: (t) => ({
+    staffKey: t.id({ resolve: (a) => a.row.staff_key }),
+    staff: t.field({ type: StaffRef, nullable: true, resolve: async (a) => wrapOne(a.d, await staffByKey(a.d).load(a.row.staff_key)) }),
+    classroomPosition: t.string({ nullable: true, description: 'ClassroomPositionDescriptor code (Teacher of Record, Assistant Teacher, ...), as delivered.', resolve: (a) => a.row.classroom_position }),
+    teacherOfRecord: t.boolean({ description: 'The section’s teacher of record (dim_section).', resolve: (a) => a.row.teacher_of_record }),
+    beginDate: t.field({ type: 'Date', nullable: true, resolve: (a) => a.row.begin_date }),
+    endDate: t.field({ type: 'Date', nullable: true, resolve: (a) => a.row.end_date }),
+  }),
+});
 
 export const SectionOrderEnum = builder.enumType('SectionOrder', {
   values: Object.keys(SECTION_ORDER) as Array<keyof typeof SECTION_ORDER>,
@@ -44,7 +56,7 @@ builder.node(SectionRef, {
     }),
     teachers: t.field({
       type: [StaffRef],
-      description: 'Active teachers of the section (keyed).',
+      description: 'Every staff member with an active association with the section, teacher of record first (keyed). Positions: staffAssociations.',
       resolve: async (s) => {
         const keys = await teachersBySection(s.d).load(s.row.section_key);
         const rows = await staffByKey(s.d).loadMany(keys);
@@ -52,6 +64,11 @@ builder.node(SectionRef, {
         for (const r of rows) if (r !== null && !(r instanceof Error)) found.push(r);
         return wrap(s.d, found);
       },
+    }),
+    staffAssociations: t.field({
+      type: [SectionStaffRef],
+      description: 'Active staff-section associations (as of the snapshot’s data-through date), with each staff member’s classroom position.',
+      resolve: async (s) => wrap(s.d, await staffBySection(s.d).load(s.row.section_key)),
     }),
     students: t.field({
       type: [StudentRef],

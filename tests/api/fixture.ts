@@ -177,6 +177,11 @@ export function mergeDistricts(...ds: District[]): District {
   };
 }
 
+/** The ClassroomPositionDescriptor of an association, as Ed-Fi delivers it. */
+export function classroomPosition(x: FxStaffSection): string {
+  return `uri://ed-fi.org/ClassroomPositionDescriptor#${x.coTeacher ? 'Assistant Teacher' : 'Teacher of Record'}`;
+}
+
 /** Active on a date, as the scope rules read it. */
 export function activeOn(span: FxSpan, on: string): boolean {
   return span.begin_date <= on && (span.end_date === null || span.end_date >= on);
@@ -249,8 +254,8 @@ export async function snapshotInstance(d: District, snap: FxSnapshot): Promise<D
   await load(db, 'fct_section_membership', rows(snap.memberships.map((m) => ({ ...m, tenant: sectionTenant.get(m.section_key), school_key: sectionSchool.get(m.section_key), is_active: activeOn(m, on) }))),
     { tenant: 'VARCHAR', student_key: 'VARCHAR', section_key: 'VARCHAR', school_key: 'VARCHAR', begin_date: 'DATE', end_date: 'DATE', is_active: 'BOOLEAN' });
   await db.run('CREATE SCHEMA refined');
-  await load(db, 'refined.staff_section_associations', rows(d.staffSections.map((x) => ({ tenant: staffTenant.get(x.staff_key), staff_key: x.staff_key, section_key: x.section_key, begin_date: x.begin_date, end_date: x.end_date }))),
-    { tenant: 'VARCHAR', staff_key: 'VARCHAR', section_key: 'VARCHAR', begin_date: 'DATE', end_date: 'DATE' });
+  await load(db, 'refined.staff_section_associations', rows(d.staffSections.map((x) => ({ tenant: staffTenant.get(x.staff_key), staff_key: x.staff_key, section_key: x.section_key, classroom_position_descriptor: classroomPosition(x), begin_date: x.begin_date, end_date: x.end_date }))),
+    { tenant: 'VARCHAR', staff_key: 'VARCHAR', section_key: 'VARCHAR', classroom_position_descriptor: 'VARCHAR', begin_date: 'DATE', end_date: 'DATE' });
   await load(db, 'chronic_base', rows(snap.chronic), { student_key: 'VARCHAR', school_key: 'VARCHAR', days_enrolled: 'BIGINT', days_absent: 'DOUBLE' });
   // derived columns computed in SQL here as the marts would; the tests' oracle recomputes what it checks in JS
   await db.run(`CREATE TABLE v_chronic_absenteeism_risk AS
