@@ -715,13 +715,15 @@ async function upsert(
   // Per key: the rows in delivery order; a row is a duplicate when its values equal those of the
   // previous row of its key (or, for the first, of the refined row). Derived: only the first counts.
   // One window (partition and order shared) and one join with the refined rows of the same keys.
+  // Most batches deliver each key once: then no window (a sort per key) is needed at all.
   const win = `PARTITION BY ${pk.map((k) => `t.${q(k)}`).join(', ')} ORDER BY t.__row`;
+  const repeated = (await db.scalar<boolean>(`SELECT EXISTS (SELECT 1 FROM tmp_ok GROUP BY ${pk.map(q).join(', ')} HAVING count(*) > 1)`)) ?? true;
+  const seq = repeated
+    ? `lag(t.__vh) OVER (${win}) AS __prev_vh, row_number() OVER (${win}) AS __pos, count(*) OVER (${win} ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS __n`
+    : `CAST(NULL AS VARCHAR) AS __prev_vh, 1 AS __pos, 1 AS __n`;
   await db.run(
     `CREATE OR REPLACE TEMP TABLE tmp_seq AS
-     SELECT t.*,
-       lag(t.__vh) OVER (${win}) AS __prev_vh,
-       row_number() OVER (${win}) AS __pos,
-       count(*) OVER (${win} ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS __n,
+     SELECT t.*, ${seq},
        x.__present IS NOT NULL AS existed,
        coalesce(x.__present IS NOT NULL AND ${valEq('x', 't')}, false) AS __same
      FROM tmp_ok t
