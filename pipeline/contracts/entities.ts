@@ -197,6 +197,31 @@ export const ENTITIES: readonly EntityContract[] = [
     ],
   },
   {
+    entity: 'sessions',
+    edfiResource: 'sessions',
+    edfiDomain: 'School Calendar',
+    description: 'A school year, term or grading period of the district (OneRoster academic session), with its dates and term type.',
+    primaryKey: ['tenant', 'session_id'],
+    columns: [
+      { name: 'session_id', type: 'VARCHAR', required: true, pii: 'none', description: 'Identifier of the session in its source (OneRoster sourcedId).' },
+      { name: 'session_name', type: 'VARCHAR', required: true, pii: 'none', description: 'Session name (OneRoster title), as sections name their session.' },
+      schoolYear,
+      { ...date('begin_date', 'First day of the session.'), pii: 'none' },
+      { ...date('end_date', 'Last day of the session.'), pii: 'none' },
+      descriptor('term_descriptor', 'TermDescriptor', 'Kind of session as delivered (OneRoster type: schoolYear, semester, term, gradingPeriod), mapped to the Ed-Fi TermDescriptor through seeds.descriptor_map.'),
+      { name: 'parent_session_id', type: 'VARCHAR', pii: 'none', description: 'The session it is part of (a term of a school year), when the source says.' },
+    ],
+    checks: [
+      {
+        name: 'end_not_before_begin',
+        field: 'end_date',
+        rule: 'invalid_date',
+        description: 'The session does not end before it begins.',
+        sql: 'r.end_date >= r.begin_date',
+      },
+    ],
+  },
+  {
     entity: 'sections',
     edfiResource: 'sections',
     edfiDomain: 'Teaching and Learning',
@@ -412,6 +437,30 @@ export const ENTITIES: readonly EntityContract[] = [
       { ...sectionKey, required: false, description: 'The SIS section it teaches, when known.' },
       text('title', 'Section title in the LMS.'),
       text('source_system', 'LMS (Canvas, Schoology, Google Classroom).', true),
+    ],
+  },
+  {
+    entity: 'lms_section_associations',
+    edfiResource: 'LMS UDM LMSSectionAssociation',
+    edfiDomain: 'Teaching and Learning (LMS)',
+    description: 'A person’s enrollment in an LMS section: a student (student_key) or a teacher or other staff member (staff_key), never both.',
+    primaryKey: ['tenant', 'lms_section_association_id'],
+    columns: [
+      { name: 'lms_section_association_id', type: 'VARCHAR', required: true, pii: 'none', description: 'Identifier of the enrollment in the LMS (SourceSystemIdentifier).' },
+      { name: 'lms_section_id', type: 'VARCHAR', required: true, pii: 'none', description: 'The LMS section.', references: { entity: 'lms_sections', column: 'lms_section_id', sameTenant: true } },
+      { ...studentRef, required: false, description: 'The student enrolled (keyed hash), when the LMS user is a student.' },
+      { ...staffRef, required: false, description: 'The teacher or staff member enrolled (keyed hash), when the LMS user is staff.' },
+      { name: 'enrollment_status', type: 'VARCHAR', pii: 'quasi', description: 'Enrollment status as the LMS writes it (Active, Inactive, Completed...).' },
+      text('source_system', 'LMS (Canvas, Schoology, Google Classroom).', true),
+    ],
+    checks: [
+      {
+        name: 'one_person',
+        field: 'student_key',
+        rule: 'missing_required',
+        description: 'The enrollment names exactly one person: a student or a staff member.',
+        sql: '(r.student_key is null) <> (r.staff_key is null)',
+      },
     ],
   },
   {

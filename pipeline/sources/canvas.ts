@@ -1,12 +1,15 @@
 /**
  * Canvas data in the Ed-Fi LMS Unifying Data Model CSV layout (LMS Toolkit): users, sections,
- * section associations, assignments, submissions. Canvas names students by its own user id; the
+ * section associations (students and teachers enrolled in LMS sections), assignments, submissions. Canvas names students by its own user id; the
  * users file links that id to the SIS ID, and the link is kept in the identity store (id type
  * `lms`), so that submissions are recognised against the roster like any vendor file.
  */
 import type { SourceDefinition } from './types.ts';
 
 const common = { SourceSystemIdentifier: [], SourceSystem: [], CreateDate: [], LastModifiedDate: [] } as const;
+
+/** The staff member whose Canvas user id a row names (registered from the users files). */
+const STAFF_LMS_ID = `SELECT p.person_key FROM identity.person_ids p WHERE p.tenant = {tenant} AND p.kind = 'staff' AND p.id_type = 'lms' AND p.id_value = lower({LMSUserSourceSystemIdentifier})`;
 
 export const canvas: SourceDefinition = {
   name: 'canvas',
@@ -67,8 +70,34 @@ export const canvas: SourceDefinition = {
       phase: 2,
       identify: ['SourceSystemIdentifier', 'EnrollmentStatus', 'LMSUserSourceSystemIdentifier', 'LMSSectionSourceSystemIdentifier'],
       columns: { ...common, EnrollmentStatus: [], LMSUserSourceSystemIdentifier: [], LMSSectionSourceSystemIdentifier: [] },
-      mappings: [],
-      skip: { '*': 'LMS section enrollments mirror the SIS rosters, which are the refined source of section membership' },
+      // Students are recognised like in submissions (Canvas user id → SIS ID through the users files);
+      // teachers' Canvas ids are registered by the users files too (staff, id type lms).
+      student: { candidates: ['LMSUserSourceSystemIdentifier'], idTypes: ['lms', 'local', 'state'] },
+      mappings: [
+        {
+          entity: 'lms_section_associations',
+          where: `NOT EXISTS (${STAFF_LMS_ID}) OR {LMSUserSourceSystemIdentifier} IS NULL`,
+          fields: {
+            lms_section_association_id: 'SourceSystemIdentifier',
+            lms_section_id: 'LMSSectionSourceSystemIdentifier',
+            student_key: { student: 'LMSUserSourceSystemIdentifier' },
+            enrollment_status: 'EnrollmentStatus',
+            source_system: 'SourceSystem',
+          },
+          checks: [{ column: 'LMSUserSourceSystemIdentifier', rule: 'missing_required', sql: '{value} IS NOT NULL', description: 'An enrollment names its LMS user.' }],
+        },
+        {
+          entity: 'lms_section_associations',
+          where: `EXISTS (${STAFF_LMS_ID})`,
+          fields: {
+            lms_section_association_id: 'SourceSystemIdentifier',
+            lms_section_id: 'LMSSectionSourceSystemIdentifier',
+            staff_key: { sql: `SELECT min(p.person_key) FROM (${STAFF_LMS_ID}) p` },
+            enrollment_status: 'EnrollmentStatus',
+            source_system: 'SourceSystem',
+          },
+        },
+      ],
     },
     {
       id: 'canvas.assignments',

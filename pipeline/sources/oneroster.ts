@@ -50,8 +50,21 @@ export const oneroster: SourceDefinition = {
       phase: 0,
       identify: ['sourcedId', 'title', 'type', 'startDate', 'endDate'],
       columns: { sourcedId: [], title: [], type: [], startDate: [], endDate: [], parentSourcedId: [], schoolYear: [] },
-      mappings: [],
-      skip: { '*': 'sessions have no refined entity: sections carry their session name, calendars come from the SIS' },
+      mappings: [
+        {
+          entity: 'sessions',
+          fields: {
+            session_id: 'sourcedId',
+            session_name: 'title',
+            // OneRoster 1.1 names the school year (its ending year); files without the column: the year the session ends in
+            school_year: { sql: `coalesce(edlake_school_year({schoolYear}), edlake_school_year_of(edlake_date({endDate})))`, field: 'schoolYear' },
+            begin_date: 'startDate',
+            end_date: 'endDate',
+            term_descriptor: 'type',
+            parent_session_id: 'parentSourcedId',
+          },
+        },
+      ],
     },
     {
       id: 'oneroster.courses',

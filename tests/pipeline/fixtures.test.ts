@@ -9,7 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunRecord } from '../../pipeline/run.ts';
-import { removeDir, run, tempDir, withLake } from './helpers.ts';
+import { hmacKey, readCsv, removeDir, run, tempDir, withLake } from './helpers.ts';
 
 const shared = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'shared');
 const fixtures = join(shared, 'fixtures');
@@ -90,11 +90,8 @@ afterAll(() => {
   removeDir(lake);
 });
 
-/** Fixture files whose every row is, by design, outside the refined model (with why). */
-const NOTHING_TO_REFINE: Record<string, string> = {
-  'section-associations': 'LMS section enrollments: the SIS rosters are the refined source of section membership',
-  'academicSessions.csv': 'sessions have no refined entity',
-};
+/** Fixture files whose every row is, by design, outside the refined model (with why): none since decision 0303. */
+const NOTHING_TO_REFINE: Record<string, string> = {};
 
 describe.skipIf(!present)('the shared fixtures', () => {
   it('all load through their sources, and every row is accounted for', () => {
@@ -115,6 +112,45 @@ describe.skipIf(!present)('the shared fixtures', () => {
       if (exception) expect(f.rows.skipped, f.path).toBe(f.rows.delivered);
       else expect(f.rows.refined, f.path).toBeGreaterThan(0);
     }
+  });
+
+  it('refine the Canvas section enrollments and the OneRoster academic sessions (decision 0303)', async () => {
+    const tenant = 'edfi-255901';
+    // Oracle: the fixture files themselves. Canvas user id → SIS ID from the users file.
+    const sisOf = new Map<string, string>();
+    for (const f of walk(join(fixtures, 'lms_udm_canvas', 'users'))) for (const u of readCsv(f)) if (u['UserRole'] === 'student') sisOf.set(u['SourceSystemIdentifier']!, u['SISUserIdentifier']!);
+    const enrollments = walk(join(fixtures, 'lms_udm_canvas')).filter((f) => f.includes('section-associations')).flatMap((f) => readCsv(f));
+    expect(enrollments.length).toBeGreaterThan(100);
+    const sessions = readCsv(join(fixtures, 'oneroster', 'academicSessions.csv'));
+    await withLake(lake, async (db) => {
+      const got = await db.all<{ lms_section_association_id: string; lms_section_id: string; student_key: string | null; staff_key: string | null; enrollment_status: string }>(
+        `SELECT lms_section_association_id, lms_section_id, student_key, staff_key, enrollment_status FROM refined.lms_section_associations WHERE tenant = $1 ORDER BY 1`,
+        [tenant],
+      );
+      const expected = enrollments
+        .map((e) => ({
+          lms_section_association_id: e['SourceSystemIdentifier']!,
+          lms_section_id: e['LMSSectionSourceSystemIdentifier']!,
+          student_key: hmacKey(tenant, sisOf.get(e['LMSUserSourceSystemIdentifier']!)!),
+          staff_key: null,
+          enrollment_status: e['EnrollmentStatus']!,
+        }))
+        .sort((a, b) => (a.lms_section_association_id < b.lms_section_association_id ? -1 : 1));
+      expect(got).toEqual(expected);
+      const refined = await db.all<{ session_id: string; session_name: string; school_year: number; begin_date: string; end_date: string; term_descriptor: string }>(
+        `SELECT session_id, session_name, school_year, strftime(begin_date, '%Y-%m-%d') AS begin_date, strftime(end_date, '%Y-%m-%d') AS end_date, term_descriptor FROM refined.sessions WHERE tenant = $1 ORDER BY 1`,
+        [tenant],
+      );
+      const springYear = (d: string) => Number(d.slice(0, 4)) + (Number(d.slice(5, 7)) >= 7 ? 1 : 0);
+      expect(refined).toEqual(
+        sessions
+          .map((r) => ({ session_id: r['sourcedId']!, session_name: r['title']!, school_year: springYear(r['endDate']!), begin_date: r['startDate']!, end_date: r['endDate']!, term_descriptor: r['type']! }))
+          .sort((a, b) => (a.session_id < b.session_id ? -1 : 1)),
+      );
+    });
+    // the OneRoster session types are mapped to Ed-Fi TermDescriptor codes by the seeds: none reported unmapped
+    expect(record.unmappedDescriptors.filter((u) => u.descriptor === 'TermDescriptor')).toEqual([]);
+    expect(record.descriptorTypesWithoutSeeds).not.toContain('TermDescriptor');
   });
 
   it('recognise the California state layouts from their headers', () => {

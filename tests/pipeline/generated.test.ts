@@ -303,6 +303,45 @@ describe('a generated district through raw and refined', () => {
     for (const c of reported) expect(seedCodes.has(c.toLowerCase()) || seedCodes.has(c.replace(/^.*#/, '').toLowerCase()), c).toBe(false);
   });
 
+  it('refines the LMS enrollments of students and teachers and the OneRoster academic sessions (decision 0303)', async () => {
+    const landing = join(district, 'landing');
+    const defects = new Set(truthDefects().map((d) => `${d.file}|${d.row}`));
+    // Oracle: the delivered files. Canvas user id → role (users files, later deliveries win).
+    const role = new Map<string, string>();
+    const expected = new Map<string, string>();
+    const sessions = new Map<string, Record<string, string>>();
+    for (const f of listFiles(landing)) {
+      if (/^canvas\/.*users\.csv$/.test(f)) for (const u of readCsv(join(landing, f))) role.set(u['SourceSystemIdentifier']!, u['UserRole']!.toLowerCase());
+    }
+    for (const f of listFiles(landing)) {
+      if (/^canvas\/.*section-associations\.csv$/.test(f)) {
+        readCsv(join(landing, f)).forEach((r, i) => {
+          if (!defects.has(`${f}|${i + 1}`)) expected.set(r['SourceSystemIdentifier']!, role.get(r['LMSUserSourceSystemIdentifier']!) === 'student' ? 'student' : 'staff');
+        });
+      }
+      if (/^oneroster\/.*academicSessions\.csv$/.test(f)) for (const r of readCsv(join(landing, f))) sessions.set(r['sourcedId']!, r);
+    }
+    expect([...expected.values()].filter((v) => v === 'student').length).toBeGreaterThan(100);
+    expect([...expected.values()].filter((v) => v === 'staff').length).toBeGreaterThan(5);
+    expect(sessions.size).toBeGreaterThan(2);
+    await withLake(lake, async (db) => {
+      const got = await db.all<{ id: string; who: string }>(
+        `SELECT lms_section_association_id AS id, CASE WHEN student_key IS NOT NULL AND staff_key IS NULL THEN 'student' WHEN staff_key IS NOT NULL AND student_key IS NULL THEN 'staff' END AS who
+         FROM refined.lms_section_associations WHERE tenant = $1`,
+        [TENANT],
+      );
+      expect(new Map(got.map((g) => [g.id, g.who]))).toEqual(expected);
+      const refined = await db.all<{ session_id: string; begin_date: string; end_date: string; term_descriptor: string }>(
+        `SELECT session_id, strftime(begin_date, '%Y-%m-%d') AS begin_date, strftime(end_date, '%Y-%m-%d') AS end_date, term_descriptor FROM refined.sessions WHERE tenant = $1`,
+        [TENANT],
+      );
+      expect(new Map(refined.map((r) => [r.session_id, [r.begin_date, r.end_date, r.term_descriptor]]))).toEqual(
+        new Map([...sessions].map(([id, r]) => [id, [r['startDate'], r['endDate'], r['type']]])),
+      );
+    });
+    expect(record.unmappedDescriptors.filter((u) => u.descriptor === 'TermDescriptor')).toEqual([]);
+  });
+
   it('loads nothing twice: a second run over the same landing finds no new file and changes no refined row', async () => {
     const count = async () =>
       withLake(lake, (db) =>
