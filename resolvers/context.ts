@@ -7,7 +7,9 @@ import type { Viewer } from '../src/auth/viewer.ts';
 import { POLICY } from '../src/auth/roles.ts';
 import { SnapshotQueries, type RequestState } from './runner.ts';
 import { deriveScope, ScopeSql, type Scope } from './scope.ts';
-import type { SnapshotInfo, SnapshotSelection, SnapshotSource } from './snapshots.ts';
+import { LRUCache } from 'lru-cache';
+import { QueryCancelledError } from '../src/db/pool.ts';
+import type { OpenedSnapshot, SnapshotInfo, SnapshotSelection, SnapshotSource } from './snapshots.ts';
 import type { IdentityStore, PersonName } from './identity.ts';
 import { REFINED, T } from './tables.ts';
 import { readyServingIndex, servingIndexEnabled, type ServingIndex } from './serving.ts';
@@ -21,6 +23,9 @@ export interface RequestDataOptions {
   lake?: string | undefined;
   requestId: string;
 }
+
+/** Scopes derived per opened snapshot, by caller (role, staff key, tenant). */
+const scopesOf = new WeakMap<OpenedSnapshot, LRUCache<string, Promise<Scope>>>();
 
 export class RequestData {
   readonly viewer: Viewer;
@@ -49,8 +54,25 @@ export class RequestData {
     if (!this.scopePromise) {
       this.scopePromise = (async () => {
         const current = await this.source.resolve({});
-        const q = new SnapshotQueries(await this.source.open(current.id), this.state);
-        return { scope: await deriveScope(q, this.viewer.role, this.viewer.staffKey, this.viewer.tenant), current };
+        const opened = await this.source.open(current.id);
+        // a snapshot is immutable, so a caller's scope in it is derived once (decision 0604)
+        let byCaller = scopesOf.get(opened);
+        if (!byCaller) scopesOf.set(opened, (byCaller = new LRUCache<string, Promise<Scope>>({ max: 10_000 })));
+        const key = JSON.stringify([this.viewer.role, this.viewer.staffKey ?? null, this.viewer.tenant]);
+        let scope = byCaller.get(key);
+        if (!scope) {
+          scope = deriveScope(new SnapshotQueries(opened, this.state), this.viewer.role, this.viewer.staffKey, this.viewer.tenant);
+          byCaller.set(key, scope);
+          const cache = byCaller;
+          scope.catch(() => cache.delete(key)); // a failed or cancelled derivation is not kept
+        }
+        try {
+          return { scope: await scope, current };
+        } catch (err) {
+          // another request's derivation was cancelled with it: derive for this one, unless it is cancelled too
+          if (!(err instanceof QueryCancelledError) || this.state.signal.aborted) throw err;
+          return { scope: await deriveScope(new SnapshotQueries(opened, this.state), this.viewer.role, this.viewer.staffKey, this.viewer.tenant), current };
+        }
       })();
     }
     return this.scopePromise;
