@@ -10,6 +10,7 @@ import { Db, ident } from '../../src/db/duckdb.ts';
 import { writeSnapshot, type Json, type PublishResult, type PublishTable, type SourceFile } from '../../src/catalog/index.ts';
 import { silentProgress, type Progress } from '../../src/progress.ts';
 import { buildDictionary } from '../dictionary/build.ts';
+import { writeQuarantineFile } from './quarantine.ts';
 
 /** Schemas of the working database that are published, and their tier (decision 0001). */
 export const PUBLISHED_SCHEMAS: ReadonlyArray<{ schema: string; tier: PublishTable['tier'] }> = [
@@ -185,5 +186,15 @@ export async function publishStage(input: PublishStageInput): Promise<PublishRes
   progress.done(
     `snapshot ${result.snapshotId}: ${result.filesWritten} files written (${result.bytesWritten} bytes), ${result.filesShared} shared`,
   );
+  // The quarantine as of this snapshot, beside it (raw tier, PII values withheld; decision 0608).
+  // The snapshot is published already: a failure here leaves it without a quarantine file (the API
+  // then answers quarantine with null) and is reported, not thrown.
+  progress.stage('quarantine');
+  try {
+    const n = await writeQuarantineFile(input.db, input.lake, result.snapshotId);
+    progress.done(n === null ? 'no quarantine store in this database' : `${n} quarantined row(s) as of snapshot ${result.snapshotId}`);
+  } catch (err) {
+    progress.done(`quarantine file of snapshot ${result.snapshotId} not written: ${(err as Error).message}`);
+  }
   return result;
 }
