@@ -19,6 +19,30 @@ e AS (
   JOIN schools c ON c.tenant = e.tenant AND c.school_id = e.school_id
   LEFT JOIN marts.bld_as_of a ON a.tenant = e.tenant
 ),
+counted AS (
+  -- the counted days of each school and year, numbered 1, 2, ... in date order
+  SELECT school_num, school_year, calendar_date,
+         (row_number() OVER (PARTITION BY school_num, school_year ORDER BY calendar_date))::INTEGER AS counted_number
+  FROM marts.bld_calendar_days WHERE is_counted
+),
+windows AS (
+  -- per enrollment: the numbers of its first and last counted day (counted days before the entry
+  -- date + 1, counted days up to the exit date), found by ASOF lookups instead of expanding the days
+  SELECT e.*,
+         coalesce(b.counted_number, 0) + 1 AS first_number,
+         coalesce(l.counted_number, 0) AS last_number
+  FROM e
+  ASOF LEFT JOIN counted b ON b.school_num = e.school_num AND b.school_year = e.school_year AND b.calendar_date < e.entry_date
+  ASOF LEFT JOIN counted l ON l.school_num = e.school_num AND l.school_year = e.school_year AND l.calendar_date <= e.until_date
+),
+windows_offset AS (
+  -- a student's enrolled days before this window in the year (only used where windows do not overlap,
+  -- so that the windows in entry order are the days in date order)
+  SELECT *, coalesce(sum(greatest(last_number - first_number + 1, 0)) OVER (
+           PARTITION BY student_num, school_year ORDER BY entry_date, school_num
+           ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS days_before
+  FROM windows
+),
 overlapping AS (
   SELECT DISTINCT a.student_num
   FROM e a
@@ -26,23 +50,24 @@ overlapping AS (
    AND (b.entry_date > a.entry_date OR (b.entry_date = a.entry_date AND b.school_num > a.school_num))
    AND b.entry_date <= a.until_date AND a.entry_date <= b.until_date
 ),
-counted AS (
-  SELECT school_num, school_year, calendar_date FROM marts.bld_calendar_days WHERE is_counted
-),
 days AS (
-  SELECT e.student_num, e.school_num, e.school_year, cd.calendar_date, e.entry_date, e.is_current_year,
+  SELECT w.student_num, w.school_num, w.school_year, cd.calendar_date, w.entry_date, w.is_current_year,
+         (w.days_before + cd.counted_number - w.first_number + 1)::INTEGER AS day_number,
          o.student_num IS NOT NULL AS has_overlap
-  FROM e
+  FROM windows_offset w
   JOIN counted cd
-    ON cd.school_num = e.school_num AND cd.school_year = e.school_year
-   AND cd.calendar_date >= e.entry_date
-   AND cd.calendar_date <= e.until_date
-  LEFT JOIN overlapping o ON o.student_num = e.student_num
+    ON cd.school_num = w.school_num AND cd.school_year = w.school_year
+   AND cd.counted_number >= w.first_number
+   AND cd.counted_number <= w.last_number
+  LEFT JOIN overlapping o ON o.student_num = w.student_num
 ),
 kept AS (
   SELECT * EXCLUDE (has_overlap) FROM days WHERE NOT has_overlap
   UNION ALL
-  SELECT * EXCLUDE (has_overlap) FROM (
+  -- a student whose windows overlap: the kept days numbered in date order
+  SELECT student_num, school_num, school_year, calendar_date, entry_date, is_current_year,
+         (row_number() OVER (PARTITION BY student_num, school_year ORDER BY calendar_date))::INTEGER AS day_number
+  FROM (
     SELECT * FROM days WHERE has_overlap
     -- the later entry keeps the day; on the same entry date the lower school_id (school_num follows
     -- school_id's order within a tenant)
@@ -67,6 +92,7 @@ SELECT
   k.calendar_date,
   k.entry_date,
   k.is_current_year,
+  k.day_number,
   least(coalesce(ev.absent_fraction, 0), 1) AS absent_fraction,
   ev.attendance_categories
 FROM kept k

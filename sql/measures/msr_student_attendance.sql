@@ -2,33 +2,53 @@
 -- schools (a mid-year transfer does not reset the rate): days enrolled and absent year to date and
 -- over the student's last N enrolled instructional days (N = rolling_window_school_days), and the
 -- longest run of consecutive full-day absences. Computed on the integer student-day grain
--- (bld_enrollment_days: the rows of fct_student_attendance_daily, one per student and day).
-WITH ranked AS (
-  -- one sort per student: recency from the row number, and runs of absences numbered by the
-  -- count of non-absent days before them (constant along a run)
-  SELECT student_num, calendar_date, absent_fraction, absent_fraction >= 1 AS is_full_day_absence,
-    count(*) OVER (PARTITION BY student_num) - row_number() OVER w + 1 AS recency,
-    count(*) FILTER (WHERE absent_fraction < 1) OVER w AS island
+-- (bld_enrollment_days: the rows of fct_student_attendance_daily, one per student and day), whose
+-- day_number numbers each student's days of the year 1..n in date order (decision 0203): the
+-- rolling window is day_number > n - N, and a run of absences is a run of consecutive day numbers,
+-- so only the days with an absence need more than one aggregate pass (no sort of every day).
+WITH days AS (
+  SELECT student_num, calendar_date, day_number, absent_fraction
   FROM marts.bld_enrollment_days
   WHERE is_current_year
-  WINDOW w AS (PARTITION BY student_num ORDER BY calendar_date)
-),
-streaks AS (
-  SELECT student_num, max(n) AS longest_absence_streak
-  FROM (SELECT student_num, island, count(*) AS n FROM ranked WHERE is_full_day_absence GROUP BY ALL)
-  GROUP BY ALL
 ),
 per_student AS (
-  SELECT
-    r.student_num,
-    count(*) AS days_enrolled,
-    sum(r.absent_fraction) AS days_absent,
-    count(*) FILTER (WHERE r.recency <= edlake_param('rolling_window_school_days')) AS days_enrolled_30d,
-    coalesce(sum(r.absent_fraction) FILTER (WHERE r.recency <= edlake_param('rolling_window_school_days')), 0) AS days_absent_30d,
-    min(r.calendar_date) AS first_enrolled_date,
-    max(r.calendar_date) AS last_enrolled_date
-  FROM ranked r
-  GROUP BY r.student_num
+  SELECT student_num, count(*) AS days_enrolled, sum(absent_fraction) AS days_absent,
+         min(calendar_date) AS first_enrolled_date, max(calendar_date) AS last_enrolled_date
+  FROM days
+  GROUP BY student_num
+),
+absences AS (
+  -- the days with an absence, with their recency (1 = the student's last enrolled day)
+  SELECT d.student_num, d.day_number, d.absent_fraction, p.days_enrolled - d.day_number + 1 AS recency
+  FROM days d
+  JOIN per_student p ON p.student_num = d.student_num
+  WHERE d.absent_fraction > 0
+),
+recent AS (
+  SELECT student_num, sum(absent_fraction) AS days_absent_30d
+  FROM absences WHERE recency <= edlake_param('rolling_window_school_days')
+  GROUP BY student_num
+),
+streaks AS (
+  -- consecutive full-day absences share day_number - (their rank among the student's full-day absences)
+  SELECT student_num, max(n) AS longest_absence_streak
+  FROM (
+    SELECT student_num, island, count(*) AS n
+    FROM (SELECT student_num, day_number - row_number() OVER (PARTITION BY student_num ORDER BY day_number) AS island
+          FROM absences WHERE absent_fraction >= 1)
+    GROUP BY ALL
+  )
+  GROUP BY ALL
+),
+rolling AS (
+  SELECT p.*,
+         -- the days with recency 1..N: N of them, or all when the student has fewer
+         least(p.days_enrolled, greatest(floor(edlake_param('rolling_window_school_days')), 0)::BIGINT) AS days_enrolled_30d,
+         coalesce(r.days_absent_30d, 0) AS days_absent_30d,
+         coalesce(s.longest_absence_streak, 0) AS longest_absence_streak
+  FROM per_student p
+  LEFT JOIN recent r ON r.student_num = p.student_num
+  LEFT JOIN streaks s ON s.student_num = p.student_num
 )
 SELECT
   n.tenant,
@@ -41,9 +61,8 @@ SELECT
   p.days_absent_30d,
   p.days_absent_30d / p.days_enrolled_30d AS absence_rate_30d,
   1 - p.days_absent_30d / p.days_enrolled_30d AS attendance_rate_30d,
-  coalesce(s.longest_absence_streak, 0) AS longest_absence_streak,
+  p.longest_absence_streak,
   p.first_enrolled_date,
   p.last_enrolled_date
-FROM per_student p
+FROM rolling p
 JOIN marts.bld_student_numbers n ON n.student_num = p.student_num
-LEFT JOIN streaks s ON s.student_num = p.student_num

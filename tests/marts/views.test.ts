@@ -83,6 +83,13 @@ describe('marts on a hand-made district (oracle computed in TypeScript)', () => 
       SELECT * FROM s FULL JOIN marts.msr_school_student_attendance m USING (tenant, school_key, school_id, student_key)
       WHERE m.days_enrolled IS DISTINCT FROM s.days_enrolled OR m.days_absent IS DISTINCT FROM s.days_absent`);
     expect(diffSchool).toEqual([]);
+    // day_number (window offsets, no sort) is each student's row number in date order within the year
+    const misnumbered = await db.all(`
+      SELECT * FROM (SELECT student_num, school_year, calendar_date, day_number,
+                            row_number() OVER (PARTITION BY student_num, school_year ORDER BY calendar_date) AS expected
+                     FROM marts.bld_enrollment_days)
+      WHERE day_number IS DISTINCT FROM expected`);
+    expect(misnumbered).toEqual([]);
     // every day of the fact belongs to exactly one enrollment
     const enrolled = await db.scalar<number>(`SELECT sum(days_enrolled) FROM marts.fct_enrollment`);
     expect(enrolled).toBe(await db.scalar<number>(`SELECT count(*) FROM marts.fct_student_attendance_daily`));
