@@ -682,12 +682,13 @@ async function upsert(
   const pkEq = (a: string, b: string) => pk.map((k) => `${a}.${q(k)} IS NOT DISTINCT FROM ${b}.${q(k)}`).join(' AND ');
   const valEq = (a: string, b: string) => (owned.length === 0 ? 'true' : owned.map((k) => `${a}.${q(k)} IS NOT DISTINCT FROM ${b}.${q(k)}`).join(' AND '));
   const ent = literal(contract.entity);
-  const valueHash = owned.length === 0 ? `''` : `md5(CAST(to_json(struct_pack(${owned.map((c) => `${q(c)} := ${q(c)}`).join(', ')})) AS VARCHAR))`;
+  // A row's values (the columns this mapping owns), compared as one struct: no per-row hashing.
+  const valueOf = owned.length === 0 ? `1` : `struct_pack(${owned.map((c) => `${q(c)} := t.${q(c)}`).join(', ')})`;
   const target = `refined.${q(contract.entity)}`;
 
   await db.run(
     `CREATE OR REPLACE TEMP TABLE tmp_ok AS
-     SELECT t.*, ${valueHash} AS __vh FROM ${table} t WHERE NOT EXISTS (SELECT 1 FROM tmp_fails f WHERE f.row_id = t.__row)`,
+     SELECT t.* FROM ${table} t WHERE NOT EXISTS (SELECT 1 FROM tmp_fails f WHERE f.row_id = t.__row)`,
   );
   if (!derived && owned.length > 0) {
     // Conflicting duplicates within one file: every row of a key group whose values differ (the
@@ -719,8 +720,8 @@ async function upsert(
   const win = `PARTITION BY ${pk.map((k) => `t.${q(k)}`).join(', ')} ORDER BY t.__row`;
   const repeated = (await db.scalar<boolean>(`SELECT EXISTS (SELECT 1 FROM tmp_ok GROUP BY ${pk.map(q).join(', ')} HAVING count(*) > 1)`)) ?? true;
   const seq = repeated
-    ? `lag(t.__vh) OVER (${win}) AS __prev_vh, row_number() OVER (${win}) AS __pos, count(*) OVER (${win} ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS __n`
-    : `CAST(NULL AS VARCHAR) AS __prev_vh, 1 AS __pos, 1 AS __n`;
+    ? `${valueOf} IS NOT DISTINCT FROM lag(${valueOf}) OVER (${win}) AS __same_as_prev, row_number() OVER (${win}) AS __pos, count(*) OVER (${win} ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS __n`
+    : `false AS __same_as_prev, 1 AS __pos, 1 AS __n`;
   await db.run(
     `CREATE OR REPLACE TEMP TABLE tmp_seq AS
      SELECT t.*, ${seq},
@@ -734,14 +735,14 @@ async function upsert(
      SELECT __row, ${index}, ${derived},
        CASE WHEN ${derived} THEN __pos > 1 OR existed
             WHEN __pos = 1 THEN __same
-            ELSE __vh = __prev_vh END
+            ELSE __same_as_prev END
      FROM tmp_seq`,
   );
   // What is written: derived, the first row of a new key; otherwise the last row of each key,
   // unless it equals what is refined.
   await db.run(
     `CREATE OR REPLACE TEMP TABLE tmp_new AS
-     SELECT * EXCLUDE (__prev_vh, __pos, __n, __same) FROM tmp_seq
+     SELECT * EXCLUDE (__same_as_prev, __pos, __n, __same) FROM tmp_seq
      WHERE ${derived ? '__pos = 1 AND NOT existed' : '__pos = __n AND NOT (existed AND __same)'}`,
   );
   await db.run(`DROP TABLE tmp_seq`);
