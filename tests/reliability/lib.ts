@@ -109,7 +109,10 @@ export function serve(lake: string, env: NodeJS.ProcessEnv = {}): Promise<Served
 
 export async function token(role: Role, staffId?: string): Promise<string> {
   const config = loadConfig({}, { EDLAKE_JWT_SECRET: JWT_SECRET });
-  return mintToken(config, { role, ...(staffId ? { staffId } : {}), subject: staffId ?? `test-${role}`, ttlSeconds: 3600 });
+  // the generated lake holds two districts and the oracle counts every row of the Parquet: district-wide
+  // tokens carry the "*" tenant claim (without a claim a caller reads EDLAKE_TENANT only, decision 0605)
+  const tenant = staffId === undefined ? { tenant: '*' } : {};
+  return mintToken(config, { role, ...(staffId ? { staffId } : {}), ...tenant, subject: staffId ?? `test-${role}`, ttlSeconds: 3600 });
 }
 
 export interface Gql {
