@@ -50,15 +50,20 @@ overlapping AS (
    AND (b.entry_date > a.entry_date OR (b.entry_date = a.entry_date AND b.school_num > a.school_num))
    AND b.entry_date <= a.until_date AND a.entry_date <= b.until_date
 ),
+window_days AS (
+  -- each window's counted-day numbers, expanded in student and entry order: the days come out
+  -- grouped by student (cheap to store and to sort by student key when published)
+  SELECT student_num, school_num, school_year, entry_date, is_current_year, days_before, first_number,
+         unnest(range(first_number, last_number + 1)) AS counted_number
+  FROM (SELECT * FROM windows_offset WHERE last_number >= first_number ORDER BY student_num, school_year, entry_date, school_num)
+),
 days AS (
   SELECT w.student_num, w.school_num, w.school_year, cd.calendar_date, w.entry_date, w.is_current_year,
-         (w.days_before + cd.counted_number - w.first_number + 1)::INTEGER AS day_number,
+         (w.days_before + w.counted_number - w.first_number + 1)::INTEGER AS day_number,
          o.student_num IS NOT NULL AS has_overlap
-  FROM windows_offset w
+  FROM window_days w
   JOIN counted cd
-    ON cd.school_num = w.school_num AND cd.school_year = w.school_year
-   AND cd.counted_number >= w.first_number
-   AND cd.counted_number <= w.last_number
+    ON cd.school_num = w.school_num AND cd.school_year = w.school_year AND cd.counted_number = w.counted_number
   LEFT JOIN overlapping o ON o.student_num = w.student_num
 ),
 kept AS (
