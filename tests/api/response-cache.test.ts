@@ -2,12 +2,15 @@
  * The response cache and the token cache never cross callers (decision 0604): the same query text
  * answered for two teachers, a teacher then a principal and an analyst, the current snapshot then a
  * past one, each equal to the roster oracle on the first call and on the cached repeat; a cached
- * answer is never given to a bad token; a verified token stops being honoured when it expires.
+ * answer is never given to a bad token; two tenants' callers with the same staff ID and query get
+ * their own tenant's rows; a verified token stops being honoured when it expires.
  * And a GraphQL POST must carry JSON (415 otherwise).
  */
+import { rmSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createVerifier, mintToken } from '../../src/auth/jwt.ts';
-import { principalSchools, teacherStudents, type FxSnapshot } from './fixture.ts';
+import { buildDistrict, buildFixture, mergeDistricts, principalSchools, teacherStudents, TENANT, type FxSnapshot } from './fixture.ts';
 import { harness, type GqlResponse, type Harness } from './helpers.ts';
 
 let h: Harness;
@@ -103,6 +106,40 @@ describe('response cache across callers', () => {
       const r = await h.gql(tok, Q);
       expect(r.status, name).toBe(401);
       expect(r.body.data ?? null, name).toBeNull();
+    }
+  });
+});
+
+describe('response cache across tenants', () => {
+  it('callers of two tenants with the same role, staff ID and query text each get their own tenant, cached or not', async () => {
+    const B = 'edfi-255901';
+    const fx = await buildFixture({ district: mergeDistricts(buildDistrict({ tenant: TENANT }), buildDistrict({ tenant: B, schools: 2, studentsPerSchool: 40, seed: 11 })) });
+    const ht = await harness({ fixture: fx });
+    try {
+      const d = fx.district;
+      const cur = d.snapshots[1] as FxSnapshot;
+      const ofTenant = (t: string) => new Set(cur.students.filter((s) => s.tenant === t).map((s) => s.student_key));
+      const count = `{ published { students(first: 1) { totalCount } } }`;
+      const analysts: Record<string, string> = { [TENANT]: await ht.token({ role: 'data_analyst', tenant: TENANT }), [B]: await ht.token({ role: 'data_analyst', tenant: B }) };
+      // a teacher's staff ID that exists in both tenants
+      const shared = d.staff.filter((s) => s.staff_unique_id === 'T11');
+      expect(shared.map((s) => s.tenant).sort()).toEqual([TENANT, B].sort());
+      for (const round of [1, 2]) {
+        for (const t of [TENANT, B]) {
+          const r = await ht.gql(analysts[t] as string, count);
+          expect(r.body.data, `${t}, round ${round}`).toEqual({ published: { students: { totalCount: ofTenant(t).size } } });
+          expect(cached(r)).toBe(round === 2);
+          const staff = shared.find((s) => s.tenant === t)!;
+          const tt = await ht.token({ role: 'teacher', staffId: 'T11', tenant: t });
+          const rt = await ht.gql(tt, Q);
+          expect(keysOf(rt), `teacher T11 of ${t}, round ${round}`).toEqual(teacherStudents(d, staff.staff_key, cur));
+          expect(cached(rt)).toBe(round === 2);
+        }
+      }
+    } finally {
+      await ht.close();
+      await fx.source.close();
+      rmSync(path.dirname(fx.identityFile), { recursive: true, force: true });
     }
   });
 });
