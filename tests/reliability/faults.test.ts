@@ -132,6 +132,11 @@ describe('pipeline faults while the API serves', () => {
       })
       .filter((x) => x.startedAt >= since);
     for (const rec of mine) expect(rec.status).toBe('failed');
+    // The cause is named (not DuckDB's later symptom, "cannot rollback"): in the record when it
+    // could be written, and in what the CLI prints (its summary line, or its error when even the
+    // record could not be written).
+    expect(`${r.stdout}\n${r.stderr}`).toMatch(/no space left on device/i);
+    for (const rec of mine) if (!rec.error?.includes('cut short')) expect(rec.error).toMatch(/^no space left on device: the disk holding .* is full/);
     console.log(`full disk: exit ${r.code}; run record ${mine.length ? `written: ${mine[0]!.error}` : 'not written'}; stderr: ${r.stderr.trim().slice(0, 400)}`);
     await checkLake(lake, 1, server, bearer);
     lockReleasedOrStale(lake);
