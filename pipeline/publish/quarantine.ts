@@ -18,18 +18,17 @@
  * open it.
  */
 import { chmodSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname } from 'node:path';
+import { layout } from '../../src/catalog/format.ts';
 import { type Db, literal } from '../../src/db/duckdb.ts';
 import { entity as contractOf, type PiiClass } from '../contracts/index.ts';
 import { layoutById } from '../sources/index.ts';
 import type { Expr, Layout } from '../sources/types.ts';
 import { normalizeHeader } from '../text.ts';
 
-export const QUARANTINE_DIR = 'quarantine';
-
-/** The quarantine file of a snapshot. */
+/** The quarantine file of a snapshot (its path is part of the catalog's layout, so that expiry removes it). */
 export function quarantineFile(lake: string, snapshotId: number): string {
-  return join(lake, QUARANTINE_DIR, `snapshot-${snapshotId}.parquet`);
+  return layout(lake).quarantineFile(snapshotId);
 }
 
 /** PII class of a quarantined value; `unknown`: the field could not be traced to a contract column. */
@@ -127,7 +126,7 @@ export async function writeQuarantineFile(db: Db, lake: string, snapshotId: numb
     await db.run(`INSERT INTO tmp_quarantine_pii VALUES ${values.join(', ')}`);
   }
   const file = quarantineFile(lake, snapshotId);
-  const dir = join(lake, QUARANTINE_DIR);
+  const dir = dirname(quarantineFile(lake, snapshotId));
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const tmp = `${file}.tmp-${process.pid}`;
   if (existsSync(tmp)) rmSync(tmp);

@@ -65,6 +65,16 @@ export async function expireSnapshots(lake: string, opts: ExpireOptions): Promis
     freed += st.size;
   };
 
+  /** The snapshot's quarantine file (beside the catalog, decision 0608) goes with the snapshot. */
+  const removeQuarantine = async (id: number): Promise<void> => {
+    const abs = L.quarantineFile(id);
+    const st = await fs.stat(abs).catch(() => undefined);
+    if (!st) return;
+    if (!dry) await fs.rm(abs, { force: true });
+    removed.push(path.relative(L.root, abs).split(path.sep).join('/'));
+    freed += st.size;
+  };
+
   for (const id of await listManifestIds(lake)) {
     if (id > curId) {
       // An interrupted publish's manifest: not a snapshot; its files stay protected while it is young.
@@ -94,6 +104,7 @@ export async function expireSnapshots(lake: string, opts: ExpireOptions): Promis
         await atomicWrite(L.tombstoneFile(id), `${JSON.stringify(tomb, null, 2)}\n`);
       }
       await removeFile(L.manifestRel(id), 0);
+      await removeQuarantine(id);
     } else {
       kept.push(id);
       for (const t of l.manifest.tables) for (const f of t.files) referenced.add(f.path);

@@ -151,6 +151,8 @@ export function layout(lake: string) {
     manifestRel: (id: number) => `manifests/${id}.json`,
     manifestFile: (id: number) => path.join(root, 'manifests', `${id}.json`),
     tombstoneFile: (id: number) => path.join(root, 'expired', `${id}.json`),
+    /** The quarantine rows as of a snapshot (PII withheld), written beside the catalog, not in it (decision 0608). */
+    quarantineFile: (id: number) => path.join(lake, 'quarantine', `snapshot-${id}.parquet`),
     dataRel: (schema: string, table: string, sha: string) => `data/${schema}/${table}/${sha}.parquet`,
     abs: (rel: string) => path.join(root, ...rel.split('/')),
   };

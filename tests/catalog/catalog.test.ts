@@ -285,6 +285,30 @@ describe('expire', () => {
     await fs.rm(lake, { recursive: true, force: true });
   });
 
+  it('removes the quarantine file of each expired snapshot and keeps the others', async () => {
+    const lake = await tempLake();
+    const db = await Db.open(':memory:');
+    const day = (d: number) => new Date(Date.parse('2026-01-01T10:00:00Z') + d * 86_400_000);
+    for (const [i, d] of [0, 10, 20].entries()) await publishNight(db, lake, i + 1, day(d));
+    // The publisher writes <lake>/quarantine/snapshot-<id>.parquet beside the catalog (decision 0608).
+    const q = (id: number) => path.join(lake, 'quarantine', `snapshot-${id}.parquet`);
+    await fs.mkdir(path.join(lake, 'quarantine'), { recursive: true });
+    for (const id of [1, 2, 3]) await fs.writeFile(q(id), `quarantine of ${id}`);
+
+    const dry = await expireSnapshots(lake, { keepDays: 15, now: day(25), graceMs: 0, dryRun: true });
+    expect(dry.removedFiles).toContain('../quarantine/snapshot-1.parquet');
+    await expect(fs.access(q(1))).resolves.toBeUndefined();
+
+    const rep = await expireSnapshots(lake, { keepDays: 15, now: day(25), graceMs: 0 });
+    expect(rep.expiredSnapshots).toEqual([1]);
+    expect(rep.removedFiles).toContain('../quarantine/snapshot-1.parquet');
+    await expect(fs.access(q(1))).rejects.toThrow();
+    for (const id of [2, 3]) expect(await fs.readFile(q(id), 'utf8')).toBe(`quarantine of ${id}`);
+    expect((await verifyCatalog(lake)).ok).toBe(true);
+    db.close();
+    await fs.rm(lake, { recursive: true, force: true });
+  });
+
   it('keeps young left-overs (a publish may be writing them)', async () => {
     const lake = await tempLake();
     const db = await Db.open(':memory:');
