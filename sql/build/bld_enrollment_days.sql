@@ -50,30 +50,47 @@ overlapping AS (
    AND (b.entry_date > a.entry_date OR (b.entry_date = a.entry_date AND b.school_num > a.school_num))
    AND b.entry_date <= a.until_date AND a.entry_date <= b.until_date
 ),
-window_days AS (
-  -- each window's counted-day numbers, expanded in student and entry order: the days come out
-  -- grouped by student (cheap to store and to sort by student key when published)
-  SELECT student_num, school_num, school_year, entry_date, is_current_year, days_before, first_number,
-         unnest(range(first_number, last_number + 1)) AS counted_number
-  FROM (SELECT * FROM windows_offset WHERE last_number >= first_number ORDER BY student_num, school_year, entry_date, school_num)
+counted_dates AS (
+  -- each school's counted days of a year as one list in date order: the counted_number-th day is
+  -- dates[counted_number], so a window's days are a slice of the list (no join per student-day)
+  SELECT school_num, school_year, list(calendar_date ORDER BY calendar_date) AS dates
+  FROM counted GROUP BY ALL
 ),
-days AS (
-  SELECT w.student_num, w.school_num, w.school_year, cd.calendar_date, w.entry_date, w.is_current_year,
-         (w.days_before + w.counted_number - w.first_number + 1)::INTEGER AS day_number,
+window_lists AS (
+  -- per window (about one per enrollment, never one per day): whether the student has overlapping
+  -- windows, in student and entry order so that the days come out grouped by student (cheap to
+  -- store, and to sort by student key when published)
+  SELECT w.student_num, w.school_num, w.school_year, w.entry_date, w.is_current_year,
+         w.first_number, w.last_number, (w.days_before + 1)::BIGINT AS first_day_number,
          o.student_num IS NOT NULL AS has_overlap
-  FROM window_days w
-  JOIN counted cd
-    ON cd.school_num = w.school_num AND cd.school_year = w.school_year AND cd.counted_number = w.counted_number
+  FROM windows_offset w
   LEFT JOIN overlapping o ON o.student_num = w.student_num
+  WHERE w.last_number >= w.first_number
+  ORDER BY w.student_num, w.school_year, w.entry_date, w.school_num
 ),
 kept AS (
-  SELECT * EXCLUDE (has_overlap) FROM days WHERE NOT has_overlap
+  -- students without overlapping windows: each window's slice of its school's counted dates,
+  -- numbered from the window's offset
+  SELECT w.student_num, w.school_num, w.school_year,
+         unnest(list_slice(c.dates, w.first_number, w.last_number)) AS calendar_date,
+         w.entry_date, w.is_current_year,
+         unnest(range(w.first_day_number, w.first_day_number + w.last_number - w.first_number + 1))::INTEGER AS day_number
+  FROM window_lists w
+  JOIN counted_dates c ON c.school_num = w.school_num AND c.school_year = w.school_year
+  WHERE NOT w.has_overlap
   UNION ALL
   -- a student whose windows overlap: the kept days numbered in date order
   SELECT student_num, school_num, school_year, calendar_date, entry_date, is_current_year,
          (row_number() OVER (PARTITION BY student_num, school_year ORDER BY calendar_date))::INTEGER AS day_number
   FROM (
-    SELECT * FROM days WHERE has_overlap
+    SELECT * FROM (
+      SELECT w.student_num, w.school_num, w.school_year,
+             unnest(list_slice(c.dates, w.first_number, w.last_number)) AS calendar_date,
+             w.entry_date, w.is_current_year
+      FROM window_lists w
+      JOIN counted_dates c ON c.school_num = w.school_num AND c.school_year = w.school_year
+      WHERE w.has_overlap
+    )
     -- the later entry keeps the day; on the same entry date the lower school_id (school_num follows
     -- school_id's order within a tenant)
     QUALIFY row_number() OVER (PARTITION BY student_num, calendar_date ORDER BY entry_date DESC, school_num) = 1
@@ -82,7 +99,9 @@ kept AS (
 events AS (
   SELECT s.student_num, c.school_num, ev.event_date,
          max(coalesce(d.absent_fraction, 0)) AS absent_fraction,
-         string_agg(DISTINCT coalesce(d.logical_value, 'unmapped'), ',' ORDER BY coalesce(d.logical_value, 'unmapped')) AS attendance_categories
+         -- the day's distinct categories in order, as a list aggregate sorted afterwards (an ordered
+         -- DISTINCT string_agg sorts inside every group and cost more than the rest of the model)
+         array_to_string(list_sort(list_distinct(list(coalesce(d.logical_value, 'unmapped')))), ',') AS attendance_categories
   FROM refined.student_school_attendance_events ev
   JOIN marts.bld_student_numbers s ON s.tenant = ev.tenant AND s.student_key = ev.student_key
   JOIN schools c ON c.tenant = ev.tenant AND c.school_id = ev.school_id
