@@ -64,15 +64,32 @@ export interface PageQuery {
   orderBy: string;
 }
 
-export async function fetchPage<T extends Row>(q: SnapshotQueries, pq: PageQuery, args: PageArgs): Promise<Page<T>> {
+/** The validated window a page asks for: at most `first` rows from `offset` (after the cursor). */
+export function pageWindow(snapshotId: number, ordering: string, args: PageArgs): { first: number; offset: number } {
   if (args.last != null || args.before != null) throw badInput('only forward pagination (first/after) is supported');
   const first = args.first ?? DEFAULT_PAGE_SIZE;
   if (!Number.isInteger(first) || first < 0) throw badInput('first must be a whole number of at least 0');
   if (first > MAX_PAGE_SIZE) throw badInput(`first must be at most ${MAX_PAGE_SIZE}`);
-  const offset = args.after != null ? decodeCursor(args.after, q.id, pq.ordering) + 1 : 0;
+  const offset = args.after != null ? decodeCursor(args.after, snapshotId, ordering) + 1 : 0;
+  return { first, offset };
+}
+
+/** A page from up to first + 1 rows read at the window's offset (one more tells there is a next page). */
+export function pageOf<T>(snapshotId: number, ordering: string, w: { first: number; offset: number }, rows: T[], totalCount: number): Page<T> {
+  return {
+    rows: rows.slice(0, w.first),
+    offset: w.offset,
+    totalCount,
+    hasNextPage: rows.length > w.first,
+    cursorAt: (i) => encodeCursor(snapshotId, ordering, w.offset + i),
+  };
+}
+
+export async function fetchPage<T extends Row>(q: SnapshotQueries, pq: PageQuery, args: PageArgs): Promise<Page<T>> {
+  const w = pageWindow(q.id, pq.ordering, args);
   const rows = await q.all<T & { _total: number }>(
     `SELECT ${pq.select}, count(*) OVER () AS _total ${pq.from} ORDER BY ${pq.orderBy} LIMIT $_limit OFFSET $_offset`,
-    { ...pq.params, _limit: first + 1, _offset: offset },
+    { ...pq.params, _limit: w.first + 1, _offset: w.offset },
   );
   let total: number;
   if (rows.length > 0) total = rows[0]?._total ?? 0;
@@ -80,17 +97,10 @@ export async function fetchPage<T extends Row>(q: SnapshotQueries, pq: PageQuery
     const c = await q.all<{ n: number }>(`SELECT count(*) AS n ${pq.from}`, pq.params);
     total = c[0]?.n ?? 0;
   }
-  const hasNextPage = rows.length > first;
-  const page = rows.slice(0, first).map((r) => {
+  const page = rows.map((r) => {
     const { _total, ...rest } = r;
     void _total;
     return rest as unknown as T;
   });
-  return {
-    rows: page,
-    offset,
-    totalCount: total,
-    hasNextPage,
-    cursorAt: (i) => encodeCursor(q.id, pq.ordering, offset + i),
-  };
+  return pageOf(q.id, pq.ordering, w, page, total);
 }

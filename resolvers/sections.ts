@@ -1,7 +1,7 @@
 /** Sections: dim_section, with their teachers and students, scoped to the caller's sections or schools. */
 import type { Row } from '../src/db/duckdb.ts';
 import { groupBy, oneBy, type SnapshotData } from './context.ts';
-import { fetchPage, type Page, type PageArgs } from './page.ts';
+import { fetchPage, pageOf, pageWindow, type Page, type PageArgs } from './page.ts';
 import { inList, type Params } from './runner.ts';
 import { activeOn } from './scope.ts';
 import { REFINED, T } from './tables.ts';
@@ -18,7 +18,8 @@ export interface SectionRow extends Row {
   school_year: number | null;
 }
 
-const COLS = 'sc.tenant, sc.section_key, sc.school_key, sc.course_code, sc.course_title, sc.subject, sc.section_identifier, sc.session_name, sc.school_year';
+/** Columns of a section row (alias sc of dim_section); the serving index reads the same. */
+export const SECTION_COLS = 'sc.tenant, sc.section_key, sc.school_key, sc.course_code, sc.course_title, sc.subject, sc.section_identifier, sc.session_name, sc.school_year';
 
 export const SECTION_ORDER = {
   COURSE: 'sc.course_code, sc.section_identifier, sc.section_key',
@@ -33,7 +34,14 @@ export interface SectionFilter {
   schoolYear?: number | null | undefined;
 }
 
-export function listSections(d: SnapshotData, args: PageArgs, filter: SectionFilter = {}, order: SectionOrder = 'COURSE'): Promise<Page<SectionRow>> {
+export async function listSections(d: SnapshotData, args: PageArgs, filter: SectionFilter = {}, order: SectionOrder = 'COURSE'): Promise<Page<SectionRow>> {
+  // the snapshot's serving index answers the page and its count without a statement (decision 0609)
+  const ix = await d.index();
+  if (ix) {
+    const window = pageWindow(d.q.id, `section:${order}`, args);
+    const rows = ix.sectionsFor(d.scope.scope, filter, order);
+    if (rows) return pageOf(d.q.id, `section:${order}`, window, rows.slice(window.offset, window.offset + window.first + 1), rows.length);
+  }
   const where = [d.scope.sections('sc')];
   const params: Params = { ...d.scope.params };
   if (filter.schoolKey != null) { where.push('sc.school_key = $f_school'); params.f_school = filter.schoolKey; }
@@ -41,7 +49,7 @@ export function listSections(d: SnapshotData, args: PageArgs, filter: SectionFil
   if (filter.courseCode != null) { where.push('sc.course_code = $f_course'); params.f_course = filter.courseCode; }
   if (filter.schoolYear != null) { where.push('sc.school_year = $f_year'); params.f_year = filter.schoolYear; }
   return fetchPage<SectionRow>(d.q, {
-    select: COLS,
+    select: SECTION_COLS,
     from: `FROM ${T.section} sc WHERE ${where.join(' AND ')}`,
     params,
     ordering: `section:${order}`,
@@ -52,7 +60,7 @@ export function listSections(d: SnapshotData, args: PageArgs, filter: SectionFil
 export function sectionByKey(d: SnapshotData) {
   return d.loader<SectionRow | null>('section', async (keys) => {
     const rows = await d.q.all<SectionRow>(
-      `SELECT ${COLS} FROM ${T.section} sc WHERE sc.section_key IN ${inList('keys')} AND ${d.scope.sections('sc')}`,
+      `SELECT ${SECTION_COLS} FROM ${T.section} sc WHERE sc.section_key IN ${inList('keys')} AND ${d.scope.sections('sc')}`,
       { keys: [...keys], ...d.scope.params },
     );
     return oneBy(keys, rows, 'section_key');
@@ -63,7 +71,7 @@ export function sectionByKey(d: SnapshotData) {
 export function sectionsBySchool(d: SnapshotData) {
   return d.loader<SectionRow[]>('sectionsBySchool', async (keys) => {
     const rows = await d.q.all<SectionRow>(
-      `SELECT ${COLS} FROM ${T.section} sc WHERE sc.school_key IN ${inList('keys')} AND ${d.scope.sections('sc')}
+      `SELECT ${SECTION_COLS} FROM ${T.section} sc WHERE sc.school_key IN ${inList('keys')} AND ${d.scope.sections('sc')}
         ORDER BY ${SECTION_ORDER.COURSE}`,
       { keys: [...keys], ...d.scope.params },
     );
@@ -75,7 +83,7 @@ export function sectionsBySchool(d: SnapshotData) {
 export function sectionsByStudent(d: SnapshotData) {
   return d.loader<SectionRow[]>('sectionsByStudent', async (keys) => {
     const rows = await d.q.all<SectionRow & { student_key: string }>(
-      `SELECT m.student_key, ${COLS} FROM ${T.sectionMembership} m JOIN ${T.section} sc ON sc.section_key = m.section_key
+      `SELECT m.student_key, ${SECTION_COLS} FROM ${T.sectionMembership} m JOIN ${T.section} sc ON sc.section_key = m.section_key
         WHERE m.student_key IN ${inList('keys')} AND ${d.scope.sections('sc')} AND ${d.scope.students('m', null)}
           AND m.is_active
         ORDER BY ${SECTION_ORDER.COURSE}`,
@@ -151,7 +159,7 @@ export function sectionsByTeacher(d: SnapshotData) {
   return d.loader<SectionRow[]>('sectionsByTeacher', async (keys) => {
     const active = activeStaffSections(d);
     const rows = await d.q.all<SectionRow & { staff_key: string }>(
-      `SELECT DISTINCT ss.staff_key, ${COLS} FROM ${active.sql} ss JOIN ${T.section} sc ON sc.section_key = ss.section_key
+      `SELECT DISTINCT ss.staff_key, ${SECTION_COLS} FROM ${active.sql} ss JOIN ${T.section} sc ON sc.section_key = ss.section_key
         WHERE ss.staff_key IN ${inList('keys')} AND ${d.scope.sections('sc')}
         ORDER BY ${SECTION_ORDER.COURSE}`,
       { keys: [...keys], ...d.scope.params, ...active.params },

@@ -9,11 +9,13 @@
  * the students of their schools.
  */
 import type { Row } from '../src/db/duckdb.ts';
-import type { Scope } from './scope.ts';
+import { tenantWide, type Scope } from './scope.ts';
+import type { SectionFilter, SectionOrder, SectionRow } from './sections.ts';
 import type { StudentRow } from './students.ts';
 import type { ChronicRow, WellbeingRow } from './views.ts';
 import type { OpenedSnapshot } from './snapshots.ts';
 import { T } from './tables.ts';
+import { SECTION_COLS, SECTION_ORDER } from './sections.ts';
 
 export class ServingIndex {
   /** Active members of each section. */
@@ -25,6 +27,14 @@ export class ServingIndex {
   readonly wellbeing = new Map<string, WellbeingRow>();
   /** School of each section. */
   readonly sectionSchool = new Map<string, string>();
+  /**
+   * Every section (dim_section), in each of the sections list's orderings: positions computed by
+   * DuckDB with the very ORDER BY of the SQL path (resolvers/sections.ts), so both paths page alike.
+   */
+  readonly sectionsInOrder: Record<SectionOrder, IndexedSection[]> = { COURSE: [], SCHOOL: [] };
+  /** Sections by key and by school (COURSE order within a school). */
+  readonly sectionByKey = new Map<string, IndexedSection>();
+  readonly sectionsOfSchool = new Map<string, IndexedSection[]>();
   buildMs = 0;
 
   /** Whether a scope may see a student (same rules as ScopeSql.students). */
@@ -46,6 +56,55 @@ export class ServingIndex {
     if (scope.kind === 'schools') return sectionSchool !== undefined && scope.schoolKeys.includes(sectionSchool);
     return scope.sectionKeys.includes(sectionKey);
   }
+
+  /**
+   * The sections a scope may read that pass a filter, in an ordering: the rows of the SQL path of
+   * listSections (ScopeSql.sections and the same filter predicates), without a statement. Returns
+   * null for a filter it cannot answer exactly the way DuckDB would (a subject that is not plain
+   * ASCII: case folding beyond ASCII is DuckDB's to define), and the caller then runs the SQL.
+   */
+  sectionsFor(scope: Scope, filter: SectionFilter, order: SectionOrder): SectionRow[] | null {
+    let subject: string | null = null;
+    if (filter.subject != null) {
+      // eslint-disable-next-line no-control-regex
+      if (!/^[\x00-\x7f]*$/.test(filter.subject)) return null;
+      subject = filter.subject.toLowerCase();
+    }
+    // the candidates the scope allows (ScopeSql.sections), the smallest set first
+    let candidates: IndexedSection[];
+    if (scope.kind === 'sections') {
+      candidates = [];
+      for (const k of new Set(scope.sectionKeys)) {
+        const s = this.sectionByKey.get(k);
+        if (s) candidates.push(s);
+      }
+    } else if (scope.kind === 'schools' && !tenantWide(scope)) {
+      candidates = [];
+      for (const k of new Set(scope.schoolKeys)) candidates.push(...(this.sectionsOfSchool.get(k) ?? []));
+    } else if (tenantWide(scope)) {
+      const t = scope.tenant;
+      candidates = this.sectionsInOrder[order].filter((s) => s.row.tenant === t);
+    } else {
+      candidates = this.sectionsInOrder[order];
+    }
+    const out = candidates.filter((s) =>
+      (filter.schoolKey == null || s.row.school_key === filter.schoolKey)
+      && (subject === null || s.subjectLower === subject)
+      && (filter.courseCode == null || s.row.course_code === filter.courseCode)
+      && (filter.schoolYear == null || s.row.school_year === filter.schoolYear));
+    const pos = order === 'COURSE' ? (s: IndexedSection) => s.coursePos : (s: IndexedSection) => s.schoolPos;
+    if (scope.kind === 'sections' || (scope.kind === 'schools' && !tenantWide(scope))) out.sort((a, b) => pos(a) - pos(b));
+    return out.map((s) => s.row);
+  }
+}
+
+/** A section of the index: its row as the SQL path returns it, and its positions in each ordering. */
+export interface IndexedSection {
+  row: SectionRow;
+  /** lower(subject) as DuckDB computes it (the subject filter compares lower-cased). */
+  subjectLower: string | null;
+  coursePos: number;
+  schoolPos: number;
 }
 
 const building = new WeakMap<OpenedSnapshot, Promise<ServingIndex | null>>();
@@ -140,8 +199,27 @@ async function build(snap: OpenedSnapshot): Promise<ServingIndex | null> {
       const key = keys[pos] as string;
       ix.chronic.set(key, { student_key: key, ...rest } as ChronicRow);
     }
-    for (const r of await db.query<Row & { section_key: string; school_key: string }>(`SELECT section_key, school_key FROM ${T.section}`)) {
-      ix.sectionSchool.set(r.section_key, r.school_key);
+    // every section with its positions in the orderings of the sections list (SECTION_ORDER)
+    const sections = await db.query<SectionRow & { subject_lower: string | null; course_pos: number; school_pos: number }>(
+      `SELECT ${SECTION_COLS}, lower(sc.subject) AS subject_lower,
+              (row_number() OVER (ORDER BY ${SECTION_ORDER.COURSE}))::INTEGER AS course_pos,
+              (row_number() OVER (ORDER BY ${SECTION_ORDER.SCHOOL}))::INTEGER AS school_pos
+         FROM ${T.section} sc`,
+    );
+    for (const r of sections) {
+      const { subject_lower, course_pos, school_pos, ...row } = r;
+      const s: IndexedSection = { row: row as SectionRow, subjectLower: subject_lower, coursePos: course_pos, schoolPos: school_pos };
+      ix.sectionSchool.set(row.section_key, row.school_key);
+      ix.sectionByKey.set(row.section_key, s);
+      ix.sectionsInOrder.COURSE.push(s);
+      ix.sectionsInOrder.SCHOOL.push(s);
+    }
+    ix.sectionsInOrder.COURSE.sort((a, b) => a.coursePos - b.coursePos);
+    ix.sectionsInOrder.SCHOOL.sort((a, b) => a.schoolPos - b.schoolPos);
+    for (const s of ix.sectionsInOrder.COURSE) {
+      let list = ix.sectionsOfSchool.get(s.row.school_key);
+      if (!list) ix.sectionsOfSchool.set(s.row.school_key, (list = []));
+      list.push(s);
     }
     const wellbeing = await db.query<Omit<WellbeingRow, 'student_key'> & { pos: number }>(
       `SELECT p.pos, w.school_key, w.risk_score, w.risk_tier, w.reasons FROM ${T.wellbeing} w JOIN ${byPos} p ON p.student_key = w.student_key`,
