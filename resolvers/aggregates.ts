@@ -8,6 +8,7 @@ import { POLICY, SMALL_GROUP_MAX } from '../src/auth/roles.ts';
 import type { SnapshotData } from './context.ts';
 import type { Params } from './runner.ts';
 import { T } from './tables.ts';
+import { AGG } from './snapshots.ts';
 
 export type Dimension = 'SCHOOL' | 'GRADE' | 'STUDENT_GROUP';
 
@@ -36,6 +37,8 @@ export interface AttendanceAggregateRow extends Row {
 
 export async function attendanceAggregate(d: SnapshotData, groupBy: Dimension[], f: AggregateFilter): Promise<AttendanceAggregateRow[]> {
   const dims = [...new Set(groupBy)].sort() as Dimension[];
+  const fromCells = attendanceFromCells(d, dims, f);
+  if (fromCells) return d.q.all<AttendanceAggregateRow>(fromCells.sql, fromCells.params);
   const where = [d.scope.students('st')];
   const params: Params = { ...d.scope.params, suppress: POLICY[d.req.viewer.role].suppressSmallGroups, small: SMALL_GROUP_MAX };
   if (f.schoolKey != null) { where.push('st.school_key = $f_school'); params.f_school = f.schoolKey; }
@@ -67,6 +70,52 @@ export async function attendanceAggregate(d: SnapshotData, groupBy: Dimension[],
      ${groupCols.length ? `GROUP BY ${groupCols.join(', ')}` : ''}
      ORDER BY ${groupCols.length ? groupCols.map((c) => `${c} NULLS FIRST`).join(', ') : '1'}`;
   return d.q.all<AttendanceAggregateRow>(sql, params);
+}
+
+let cellsEnabled = true;
+
+/** Answer aggregates from the AGG cells (default) or always from the per-student SQL (tests compare both). */
+export function setAggregateCellsEnabled(on: boolean): void {
+  cellsEnabled = on;
+}
+
+/**
+ * The attendance aggregate re-added from the cells computed when the snapshot opened (AGG tables,
+ * decision 0609), for scopes made of whole schools or tenants: the scope predicate of ScopeSql.students
+ * applies to the cells' school and tenant columns exactly as to the students'. Teachers' scopes are
+ * sets of students, which the cells cannot tell apart: null, and the caller runs the per-student SQL.
+ * Same columns, types, order and suppression as that SQL; the measures are sums of the same
+ * integers (and of day counts, exact in doubles), so the rates come out the same.
+ */
+function attendanceFromCells(d: SnapshotData, dims: Dimension[], f: AggregateFilter): { sql: string; params: Params } | null {
+  if (!cellsEnabled || d.scope.scope.kind === 'sections') return null;
+  const useGroups = dims.includes('STUDENT_GROUP') || f.studentGroup != null;
+  const table = useGroups ? AGG.attendanceGroups : AGG.attendance;
+  if (!d.q.snap.derived?.has(table)) return null;
+  const expr: Record<Dimension, string> = { SCHOOL: 'a.school_key', GRADE: 'a.grade_number', STUDENT_GROUP: 'a.group_code' };
+  const where = [d.scope.students('a')];
+  const params: Params = { ...d.scope.params, suppress: POLICY[d.req.viewer.role].suppressSmallGroups, small: SMALL_GROUP_MAX };
+  if (f.schoolKey != null) { where.push('a.school_key = $f_school'); params.f_school = f.schoolKey; }
+  if (f.gradeLevel != null) { where.push('a.grade_number = $f_grade'); params.f_grade = f.gradeLevel; }
+  if (f.studentGroup != null) { where.push('a.group_code = $f_group'); params.f_group = f.studentGroup; }
+  const select = (['SCHOOL', 'GRADE', 'STUDENT_GROUP'] as Dimension[]).map((dim) =>
+    dims.includes(dim) ? `${expr[dim]} AS ${DIM_SQL[dim].as}` : `NULL AS ${DIM_SQL[dim].as}`,
+  );
+  const groupCols = dims.map((dim) => expr[dim]);
+  // coalesce: without GROUP BY there is one row even over no cells, with 0 students as count(*) gives
+  const hide = '($suppress AND coalesce(sum(a.students), 0) <= $small)';
+  const sql = `
+    SELECT ${select.join(', ')},
+           coalesce(sum(a.students), 0)::INTEGER AS students,
+           ${hide} AS suppressed,
+           CASE WHEN ${hide} THEN NULL ELSE coalesce(sum(a.chronic_students), 0)::INTEGER END AS chronic_students,
+           CASE WHEN ${hide} THEN NULL ELSE sum(a.chronic_students)::DOUBLE / nullif(sum(a.attendance_rows), 0) END AS chronic_absence_rate,
+           CASE WHEN ${hide} THEN NULL ELSE 1 - sum(a.days_absent) / nullif(sum(a.days_enrolled), 0) END AS attendance_rate
+      FROM ${table} a
+     WHERE ${where.join(' AND ')}
+     ${groupCols.length ? `GROUP BY ${groupCols.join(', ')}` : ''}
+     ORDER BY ${groupCols.length ? groupCols.map((c) => `${c} NULLS FIRST`).join(', ') : '1'}`;
+  return { sql, params };
 }
 
 export interface ProficiencyAggregateRow extends Row {

@@ -8,7 +8,7 @@
  */
 import type { DuckDBInstance } from '@duckdb/node-api';
 import { Pool, defaultPoolSize } from '../src/db/pool.ts';
-import { PUBLISHED_SCHEMA } from './tables.ts';
+import { PUBLISHED_SCHEMA, T } from './tables.ts';
 import { Db } from '../src/db/duckdb.ts';
 
 export interface SnapshotInfo {
@@ -27,6 +27,8 @@ export interface OpenedSnapshot {
   tables: ReadonlySet<string>;
   /** The data dictionary and lineage kept in the snapshot's manifest. */
   dictionary: unknown;
+  /** Tables computed from the published ones when the snapshot was opened (schema `serving`, e.g. AGG tables). */
+  derived?: ReadonlySet<string>;
 }
 
 export interface SnapshotSelection {
@@ -127,22 +129,62 @@ export const SERVING_TABLES: Record<string, string> = {
 export const SERVING_SCHEMA = 'serving';
 
 /**
- * Copy the snapshot's hot published views (Parquet) into native in-memory tables, so that the
- * resolvers' statements read decoded columns instead of decoding Parquet on every call. Only views
- * are copied (a snapshot built as tables is already in memory). Returns the search path to use.
+ * Grouped measures computed once when a snapshot opens (decision 0609), in DuckDB, at the finest
+ * grain the aggregates of resolvers/aggregates.ts group by: every per-caller aggregate whose scope is
+ * whole schools or tenants (district-wide roles, principals) re-adds these few thousand cells instead
+ * of joining every student of the district again. Additive measures only (counts and sums), so that
+ * any coarser grouping, filter and suppression is computed from them in SQL per call.
  */
-export async function materializeServingTables(db: Db): Promise<string> {
-  const views = await db.all<{ name: string }>(
-    `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = $schema AND table_type = 'VIEW'`,
+export const AGG = {
+  /** (tenant, school, grade): students, attendance-view rows, chronic students, days absent and enrolled. */
+  attendance: 'agg_attendance',
+  /** The same per student group (dim_student_groups holds a student at most once per group). */
+  attendanceGroups: 'agg_attendance_groups',
+} as const;
+
+const ATTENDANCE_MEASURES = `count(*) AS students, count(c.student_key) AS attendance_rows,
+       count(*) FILTER (WHERE c.is_chronically_absent) AS chronic_students,
+       sum(c.days_absent) AS days_absent, sum(c.days_enrolled) AS days_enrolled`;
+
+/**
+ * Copy the snapshot's hot published views (Parquet) into native in-memory tables, so that the
+ * resolvers' statements read decoded columns instead of decoding Parquet on every call (only views
+ * are copied: a snapshot built as tables is already in memory), and compute the AGG tables. Returns
+ * the search path to use and the AGG tables built.
+ */
+export async function materializeServingTables(db: Db): Promise<{ searchPath: string; derived: Set<string> }> {
+  const views = await db.all<{ name: string; type: string }>(
+    `SELECT table_name AS name, table_type AS type FROM information_schema.tables WHERE table_schema = $schema`,
     { schema: PUBLISHED_SCHEMA },
   );
-  const present = new Set(views.map((v) => v.name));
+  const present = new Set(views.filter((v) => v.type === 'VIEW').map((v) => v.name));
+  const published = new Set(views.map((v) => v.name));
   await db.run(`CREATE SCHEMA IF NOT EXISTS ${SERVING_SCHEMA}`);
   for (const [t, order] of Object.entries(SERVING_TABLES)) {
     if (!present.has(t)) continue;
     await db.run(`CREATE OR REPLACE TABLE ${SERVING_SCHEMA}.${t} AS SELECT * FROM ${PUBLISHED_SCHEMA}.${t} ORDER BY ${order}`);
   }
-  return `${SERVING_SCHEMA},${PUBLISHED_SCHEMA}`;
+  const src = (t: string) => (present.has(t) ? `${SERVING_SCHEMA}.${t}` : `${PUBLISHED_SCHEMA}.${t}`);
+  const derived = new Set<string>();
+  if (published.has(T.student) && published.has(T.chronic)) {
+    // one row per student (LEFT JOIN: students without an attendance row count as students only)
+    await db.run(`CREATE OR REPLACE TABLE ${SERVING_SCHEMA}.${AGG.attendance} AS
+      SELECT st.tenant, st.school_key, st.grade_number, ${ATTENDANCE_MEASURES}
+        FROM ${src(T.student)} st LEFT JOIN ${src(T.chronic)} c ON c.student_key = st.student_key
+       GROUP BY st.tenant, st.school_key, st.grade_number
+       ORDER BY st.tenant, st.school_key, st.grade_number`);
+    derived.add(AGG.attendance);
+    if (published.has(T.studentGroup)) {
+      await db.run(`CREATE OR REPLACE TABLE ${SERVING_SCHEMA}.${AGG.attendanceGroups} AS
+        SELECT st.tenant, st.school_key, st.grade_number, g.group_code, ${ATTENDANCE_MEASURES}
+          FROM ${src(T.student)} st LEFT JOIN ${src(T.chronic)} c ON c.student_key = st.student_key
+          JOIN ${src(T.studentGroup)} g ON g.student_key = st.student_key
+         GROUP BY st.tenant, st.school_key, st.grade_number, g.group_code
+         ORDER BY st.tenant, st.school_key, st.grade_number, g.group_code`);
+      derived.add(AGG.attendanceGroups);
+    }
+  }
+  return { searchPath: `${SERVING_SCHEMA},${PUBLISHED_SCHEMA}`, derived };
 }
 
 export interface InstanceSnapshot {
@@ -188,13 +230,13 @@ export class InstanceSnapshotSource implements SnapshotSource {
     const snap = (await this.snapshots()).find((s) => s.info.id === id);
     if (!snap) throw new SnapshotNotFoundError(`snapshot ${id} does not exist (or has expired)`);
     const setup = new Db(await snap.instance.connect());
-    let searchPath: string;
+    let serving: { searchPath: string; derived: Set<string> };
     try {
-      searchPath = await materializeServingTables(setup);
+      serving = await materializeServingTables(setup);
     } finally {
       setup.close();
     }
-    const pool = await Pool.create(snap.instance, this.poolSize, [`SET search_path = '${searchPath}'`]);
+    const pool = await Pool.create(snap.instance, this.poolSize, [`SET search_path = '${serving.searchPath}'`]);
     const tables = new Set<string>();
     await pool.use(async (db) => {
       for (const r of await db.all<{ schema: string; name: string }>(
@@ -205,7 +247,7 @@ export class InstanceSnapshotSource implements SnapshotSource {
         tables.add(r.schema === PUBLISHED_SCHEMA ? r.name : `${r.schema}.${r.name}`);
       }
     });
-    return { info: snap.info, pool, tables, dictionary: snap.dictionary ?? null };
+    return { info: snap.info, pool, tables, dictionary: snap.dictionary ?? null, derived: serving.derived };
   }
 
   async close(): Promise<void> {

@@ -73,13 +73,13 @@ export class CatalogSnapshotSource implements SnapshotSource {
         throw err;
       }
       const setup = await handle.connect();
-      let searchPath: string;
+      let serving: { searchPath: string; derived: Set<string> };
       try {
-        searchPath = await materializeServingTables(setup);
+        serving = await materializeServingTables(setup);
       } finally {
         setup.close();
       }
-      const pool = await Pool.create(handle.instance, this.poolSize, [`SET search_path = '${searchPath}'`]);
+      const pool = await Pool.create(handle.instance, this.poolSize, [`SET search_path = '${serving.searchPath}'`]);
       const m = handle.manifest;
       const tables = new Set(m.tables.map((t) => (t.schema === PUBLISHED_SCHEMA ? t.name : `${t.schema}.${t.name}`)));
       return {
@@ -87,6 +87,7 @@ export class CatalogSnapshotSource implements SnapshotSource {
         pool,
         tables,
         dictionary: m.dictionary,
+        derived: serving.derived,
       };
     })();
     this.pools.set(id, p);
