@@ -29,7 +29,8 @@ import { InstanceSnapshotSource, type SnapshotSource } from '../resolvers/snapsh
 import { setQueryCacheEnabled } from '../resolvers/runner.ts';
 import { servingIndex } from '../resolvers/serving.ts';
 
-const { values: args } = parseArgs({
+// parsed when run as a program (bench/api-profile.ts imports the district builder)
+const cli = () => parseArgs({
   options: {
     lake: { type: 'string' },
     students: { type: 'string', default: '100000' },
@@ -202,6 +203,7 @@ async function call(app: App, q: { token: string; query: string; variables?: Rec
 }
 
 async function main(): Promise<void> {
+  const { values: args } = cli();
   const students = Number(args.students);
   const clients = Number(args.clients);
   const seconds = Number(args.seconds);
