@@ -12,7 +12,7 @@ import type { Row } from '../src/db/duckdb.ts';
 import { tenantWide, type Scope } from './scope.ts';
 import type { SectionFilter, SectionOrder, SectionRow } from './sections.ts';
 import type { StudentRow } from './students.ts';
-import type { ChronicRow, WellbeingRow } from './views.ts';
+import { EQUITY_COLS, EQUITY_ORDER, EQUITY_WITHHELD, type ChronicRow, type EquityRow, type WellbeingRow } from './views.ts';
 import type { OpenedSnapshot } from './snapshots.ts';
 import { T } from './tables.ts';
 import { SECTION_COLS, SECTION_ORDER } from './sections.ts';
@@ -35,6 +35,11 @@ export class ServingIndex {
   /** Sections by key and by school (COURSE order within a school). */
   readonly sectionByKey = new Map<string, IndexedSection>();
   readonly sectionsOfSchool = new Map<string, IndexedSection[]>();
+  /**
+   * The equity view's rows (a few per school and the district's), in the list's order, before
+   * suppression: `is_suppressed` as published beside each. Null when the snapshot has no equity view.
+   */
+  equity: Array<{ row: EquityRow; isSuppressed: boolean | null }> | null = null;
   buildMs = 0;
 
   /** Whether a scope may see a student (same rules as ScopeSql.students). */
@@ -96,6 +101,50 @@ export class ServingIndex {
     if (scope.kind === 'sections' || (scope.kind === 'schools' && !tenantWide(scope))) out.sort((a, b) => pos(a) - pos(b));
     return out.map((s) => s.row);
   }
+
+  /**
+   * The equity rows a scope may read (ScopeSql.schoolGrain: a principal's schools, nothing for a
+   * teacher, the tenant's rows district rows included, or every row), filtered as listEquity's SQL
+   * and suppressed as it: `suppress AND (is_suppressed OR students <= small)` withholds the measures.
+   * Null when the index holds no equity rows (the SQL answers).
+   */
+  equityFor(
+    scope: Scope,
+    f: { schoolKey?: string | null | undefined; studentGroup?: string | null | undefined; districtOnly?: boolean | null | undefined },
+    suppress: boolean,
+    small: number,
+  ): EquityRow[] | null {
+    if (this.equity === null) return null;
+    if (scope.kind === 'sections') return [];
+    const schools = scope.kind === 'schools' && !tenantWide(scope) ? new Set(scope.schoolKeys) : null;
+    const tenant = tenantWide(scope) ? scope.tenant : null;
+    const out: EquityRow[] = [];
+    for (const { row, isSuppressed } of this.equity) {
+      if (schools !== null && (row.school_key === null || !schools.has(row.school_key))) continue;
+      if (tenant !== null && row.tenant !== tenant) continue;
+      if (f.schoolKey != null && row.school_key !== f.schoolKey) continue;
+      if (f.districtOnly === true && row.school_key !== null) continue;
+      if (f.studentGroup != null && row.student_group !== f.studentGroup) continue;
+      const hide = and3(suppress, or3(isSuppressed, row.n_students === null ? null : row.n_students <= small));
+      const shown = { ...row, suppressed: hide } as EquityRow; // null only where SQL gives NULL too
+      if (hide === true) for (const m of EQUITY_WITHHELD) (shown as Record<string, unknown>)[m] = null;
+      out.push(shown);
+    }
+    return out;
+  }
+}
+
+/**
+ * SQL's three-valued AND and OR (null: unknown), so that a row whose published flags are NULL is
+ * suppressed or shown exactly as the SQL path's CASE WHEN would.
+ */
+function and3(a: boolean | null, b: boolean | null): boolean | null {
+  if (a === false || b === false) return false;
+  return a === null || b === null ? null : true;
+}
+function or3(a: boolean | null, b: boolean | null): boolean | null {
+  if (a === true || b === true) return true;
+  return a === null || b === null ? null : false;
 }
 
 /** A section of the index: its row as the SQL path returns it, and its positions in each ordering. */
@@ -220,6 +269,13 @@ async function build(snap: OpenedSnapshot): Promise<ServingIndex | null> {
       let list = ix.sectionsOfSchool.get(s.row.school_key);
       if (!list) ix.sectionsOfSchool.set(s.row.school_key, (list = []));
       list.push(s);
+    }
+    if (snap.tables.has(T.equity)) {
+      // `suppressed` is decided per caller (equityFor); the row's own flag is kept beside it
+      const equity = await db.query<EquityRow & { is_suppressed: boolean | null }>(
+        `SELECT ${EQUITY_COLS}, false AS suppressed, e.is_suppressed FROM ${T.equity} e ORDER BY ${EQUITY_ORDER}`,
+      );
+      ix.equity = equity.map(({ is_suppressed, ...row }) => ({ row: row as EquityRow, isSuppressed: is_suppressed }));
     }
     const wellbeing = await db.query<Omit<WellbeingRow, 'student_key'> & { pos: number }>(
       `SELECT p.pos, w.school_key, w.risk_score, w.risk_tier, w.reasons FROM ${T.wellbeing} w JOIN ${byPos} p ON p.student_key = w.student_key`,

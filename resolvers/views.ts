@@ -163,7 +163,19 @@ const EQUITY_MEASURES: Array<[string, string]> = [
   ['predicted_proficiency_rate_gap_to_best', 'predicted_proficiency_rate_gap_to_best'],
 ];
 
+/** The equity view's columns as listEquity reads them, before suppression (alias e); the serving index reads the same. */
+export const EQUITY_COLS = `e.tenant, e.school_key, e.group_code AS student_group, e.group_label, e.students::INTEGER AS n_students,
+  ${EQUITY_MEASURES.map(([c, a]) => `e.${c} AS ${a}`).join(', ')}`;
+/** The equity list's ordering. */
+export const EQUITY_ORDER = 'e.tenant, e.school_key NULLS FIRST, e.reporting_order, e.group_code';
+/** Fields of EquityRow withheld when a group is suppressed. */
+export const EQUITY_WITHHELD = EQUITY_MEASURES.map(([, a]) => a);
+
 export async function listEquity(d: SnapshotData, f: { schoolKey?: string | null | undefined; studentGroup?: string | null | undefined; districtOnly?: boolean | null | undefined }): Promise<EquityRow[]> {
+  // the snapshot's serving index holds the view's few rows (decision 0609): scope and suppression applied there
+  const ix = await d.index();
+  const held = ix?.equityFor(d.scope.scope, f, suppress(d), SMALL_GROUP_MAX);
+  if (held) return held;
   const where = [schoolGrain(d, 'e')];
   const params: Params = { ...d.scope.params, suppress: suppress(d), small: SMALL_GROUP_MAX };
   if (f.schoolKey != null) { where.push('e.school_key = $f_school'); params.f_school = f.schoolKey; }
@@ -174,7 +186,7 @@ export async function listEquity(d: SnapshotData, f: { schoolKey?: string | null
     `SELECT e.tenant, e.school_key, e.group_code AS student_group, e.group_label, e.students::INTEGER AS n_students, ${hide} AS suppressed,
             ${EQUITY_MEASURES.map(([c, a]) => `CASE WHEN ${hide} THEN NULL ELSE e.${c} END AS ${a}`).join(', ')}
        FROM ${T.equity} e WHERE ${where.join(' AND ')}
-      ORDER BY e.tenant, e.school_key NULLS FIRST, e.reporting_order, e.group_code`,
+      ORDER BY ${EQUITY_ORDER}`,
     params,
   );
 }

@@ -142,6 +142,66 @@ describe('sections list from the serving index', () => {
   });
 });
 
+describe('equity rows from the serving index', () => {
+  it('equal the SQL path for every caller, filter and snapshot, scoped and suppressed as the oracle says', async () => {
+    const schoolA = d.schools.find((s) => s.tenant === TENANT)?.school_key as string;
+    const filters = ['', '(districtOnly: true)', `(schoolKey: "${schoolA}")`, '(studentGroup: "EL")', `(schoolKey: "${schoolA}", studentGroup: "ALL")`];
+    const tenantOf = new Map(d.schools.map((s) => [s.school_key, s.tenant]));
+    let checked = 0;
+    for (const c of [...callers(), { name: 'auditor (served tenant)', token: () => h.token({ role: 'auditor' }), sections: () => [] }]) {
+      const token = await c.token();
+      for (const sel of ['', '(snapshotId: "1")']) {
+        for (const f of filters) {
+          const q = `{ published${sel} { equityOutcomes${f} { tenant schoolKey studentGroup groupLabel students suppressed attendanceRate chronicAbsenceRate attendanceRateGapToAll proficiencyRatePrior suspensionRate } } }`;
+          setServingIndexEnabled(true);
+          const ix = await h.gql(token, q);
+          setServingIndexEnabled(false);
+          const sql = await h.gql(token, q);
+          setServingIndexEnabled(true);
+          const what = `${c.name} ${sel} ${f}`;
+          expect(ix.body.errors, what).toBeUndefined();
+          expect(ix.body.data, what).toEqual(sql.body.data);
+          type Eq = { tenant: string; schoolKey: string | null; students: number; suppressed: boolean; attendanceRate: number | null; suspensionRate: number | null };
+          const rows = (ix.body.data as { published: { equityOutcomes: Eq[] } }).published.equityOutcomes;
+          // the oracle of the scope: schools of the principal, none for a teacher, the tenant's (district rows too) for district roles
+          if (c.name === 'teacher') expect(rows, what).toEqual([]);
+          if (c.name === 'principal') {
+            const p = d.principals.find((x) => principalSchools(d, x.staff_key, current.dataThrough).size > 0);
+            const mine = principalSchools(d, p?.staff_key as string, current.dataThrough);
+            for (const r of rows) expect(r.schoolKey !== null && mine.has(r.schoolKey), what).toBe(true);
+          }
+          if (c.name.includes('served tenant')) for (const r of rows) expect(r.tenant, what).toBe(TENANT);
+          if (c.name === 'auditor (tenant B)') for (const r of rows) expect(r.tenant, what).toBe(B);
+          if (c.name.startsWith('auditor')) {
+            for (const r of rows) {
+              expect(r.suppressed, what).toBe(r.students <= 10);
+              if (r.suppressed) expect(r, what).toMatchObject({ attendanceRate: null, suspensionRate: null });
+            }
+          } else if (!c.name.startsWith('principal')) {
+            for (const r of rows) expect(r.suppressed, what).toBe(false);
+          }
+          if (f === '' && !c.name.startsWith('teacher')) expect(rows.length, what).toBeGreaterThan(0);
+          if (f === '' && c.name.includes('every tenant')) expect(new Set(rows.map((r) => r.tenant)), what).toEqual(new Set([TENANT, B]));
+          if (f === '' && c.name.includes('served tenant')) expect(rows.some((r) => r.schoolKey === null), what).toBe(true);
+          for (const r of rows) if (r.schoolKey !== null) expect(tenantOf.get(r.schoolKey), what).toBe(r.tenant);
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBe(6 * 2 * filters.length);
+  });
+
+  it('runs no statement once the scope is derived', async () => {
+    const p = d.principals.find((x) => principalSchools(d, x.staff_key, current.dataThrough).size > 0);
+    const token = await h.token({ role: 'principal', staffId: p?.staff_unique_id as string });
+    const q = `{ published { equityOutcomes { schoolKey studentGroup students suppressed attendanceRate } } }`;
+    await h.gql(token, q);
+    const again = await h.gql(token, q);
+    expect(again.body.extensions?.sql?.executed).toBe(0);
+    expect((again.body.data as { published: { equityOutcomes: unknown[] } }).published.equityOutcomes.length).toBeGreaterThan(0);
+  });
+});
+
 describe('attendance aggregates from the cells computed at open', () => {
   const GROUPINGS = ['[]', '[SCHOOL]', '[GRADE]', '[STUDENT_GROUP]', '[SCHOOL, GRADE]', '[GRADE, SCHOOL, STUDENT_GROUP]'];
 
