@@ -38,7 +38,10 @@ export interface AttendanceAggregateRow extends Row {
 export async function attendanceAggregate(d: SnapshotData, groupBy: Dimension[], f: AggregateFilter): Promise<AttendanceAggregateRow[]> {
   const dims = [...new Set(groupBy)].sort() as Dimension[];
   const fromCells = attendanceFromCells(d, dims, f);
-  if (fromCells) return d.q.all<AttendanceAggregateRow>(fromCells.sql, fromCells.params);
+  if (fromCells) {
+    const [r] = await d.q.all<{ rows_json: string }>(fromCells.sql, fromCells.params);
+    return JSON.parse(r?.rows_json ?? '[]') as AttendanceAggregateRow[];
+  }
   const where = [d.scope.students('st')];
   const params: Params = { ...d.scope.params, suppress: POLICY[d.req.viewer.role].suppressSmallGroups, small: SMALL_GROUP_MAX };
   if (f.schoolKey != null) { where.push('st.school_key = $f_school'); params.f_school = f.schoolKey; }
@@ -86,6 +89,11 @@ export function setAggregateCellsEnabled(on: boolean): void {
  * sets of students, which the cells cannot tell apart: null, and the caller runs the per-student SQL.
  * Same columns, types, order and suppression as that SQL; the measures are sums of the same
  * integers (and of day counts, exact in doubles), so the rates come out the same.
+ *
+ * The rows cross into JavaScript as one JSON text built by DuckDB (to_json of the ordered list of
+ * row structs): a district grouped by school and grade is ~1,300 rows of 8 columns, and converting
+ * them value by value cost more than the aggregate itself (decision 0609). The columns are INTEGER,
+ * DOUBLE (written shortest round-trip: parsed back to the same number), BOOLEAN and VARCHAR.
  */
 function attendanceFromCells(d: SnapshotData, dims: Dimension[], f: AggregateFilter): { sql: string; params: Params } | null {
   if (!cellsEnabled || d.scope.scope.kind === 'sections') return null;
@@ -104,7 +112,9 @@ function attendanceFromCells(d: SnapshotData, dims: Dimension[], f: AggregateFil
   const groupCols = dims.map((dim) => expr[dim]);
   // coalesce: without GROUP BY there is one row even over no cells, with 0 students as count(*) gives
   const hide = '($suppress AND coalesce(sum(a.students), 0) <= $small)';
+  const order = dims.map((dim) => `r.${DIM_SQL[dim].as} NULLS FIRST`);
   const sql = `
+    SELECT coalesce(to_json(list(r${order.length ? ` ORDER BY ${order.join(', ')}` : ''}))::VARCHAR, '[]') AS rows_json FROM (
     SELECT ${select.join(', ')},
            coalesce(sum(a.students), 0)::INTEGER AS students,
            ${hide} AS suppressed,
@@ -113,8 +123,7 @@ function attendanceFromCells(d: SnapshotData, dims: Dimension[], f: AggregateFil
            CASE WHEN ${hide} THEN NULL ELSE 1 - sum(a.days_absent) / nullif(sum(a.days_enrolled), 0) END AS attendance_rate
       FROM ${table} a
      WHERE ${where.join(' AND ')}
-     ${groupCols.length ? `GROUP BY ${groupCols.join(', ')}` : ''}
-     ORDER BY ${groupCols.length ? groupCols.map((c) => `${c} NULLS FIRST`).join(', ') : '1'}`;
+     ${groupCols.length ? `GROUP BY ${groupCols.join(', ')}` : ''}) r`;
   return { sql, params };
 }
 
