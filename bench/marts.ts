@@ -5,7 +5,9 @@
  *   npx tsx bench/marts.ts --lake DIR                   # time the marts over an existing lake
  *   npx tsx bench/marts.ts --lake DIR --replicate 100   # the lake's refined tables copied 100 times as
  *                                                       # 100 tenants (a large load from a small lake)
- *   options: --threads N (DuckDB threads, default all cores), --memory-limit 4GB, --seed S, --json
+ *   options: --threads N (DuckDB threads, default all cores), --memory-limit 4GB, --seed S, --json,
+ *            --sql-dir DIR (the SQL project to build, default sql/: e.g. `git archive <commit> sql` for a
+ *            before/after pair)
  *
  * The lake's working database is copied first, so the lake itself is left as it was. Peak memory
  * is the process's maximum resident set (DuckDB runs in process).
@@ -29,6 +31,7 @@ const { values } = parseArgs({
     'memory-limit': { type: 'string' },
     json: { type: 'boolean', default: false },
     replicate: { type: 'string' },
+    'sql-dir': { type: 'string' },
   },
 });
 
@@ -85,6 +88,7 @@ let cpuMark = cpuMs();
 const cpu0 = cpuMark;
 const t0 = performance.now();
 const result = await runModels(db, {
+  ...(values['sql-dir'] ? { sqlDir: path.resolve(values['sql-dir']) } : {}),
   onModel: (m, k, n) => {
     const now = cpuMs();
     const used = now - cpuMark;
@@ -103,6 +107,7 @@ db.close();
 rmSync(copyDir, { recursive: true, force: true });
 const report = {
   lake,
+  sqlDir: values['sql-dir'] ? path.resolve(values['sql-dir']) : 'sql',
   refinedStudents: students,
   replicated: copies,
   cores: os.cpus().length,
