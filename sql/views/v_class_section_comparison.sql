@@ -56,10 +56,18 @@ section_marks AS (
   WHERE m.is_latest AND m.mark IS NOT NULL
   GROUP BY ALL
 ),
+member_rows AS (
+  -- how many active membership rows each (section, student) has: a student listed twice in a section
+  -- counts each submission twice, as the join of every submission with every membership row did
+  SELECT tenant, section_key, student_key, count(*) AS member_rows FROM members GROUP BY ALL
+),
 section_lms AS (
-  SELECT l.tenant, l.section_key, avg(CASE WHEN l.is_submitted THEN 1.0 ELSE 0.0 END) AS lms_submission_rate
+  -- the submission rate over (submission x membership row): the same mean as the row-by-row join, from
+  -- one join row per submission instead of one per submission and membership row
+  SELECT l.tenant, l.section_key,
+         sum(CASE WHEN l.is_submitted THEN mb.member_rows ELSE 0 END) / sum(mb.member_rows) AS lms_submission_rate
   FROM marts.fct_lms_submissions l
-  JOIN members mb ON mb.tenant = l.tenant AND mb.section_key = l.section_key AND mb.student_key = l.student_key
+  JOIN member_rows mb ON mb.tenant = l.tenant AND mb.section_key = l.section_key AND mb.student_key = l.student_key
   WHERE l.submission_status IS NOT NULL
   GROUP BY ALL
 ),
