@@ -1,7 +1,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { Db, type Row } from '../../src/db/duckdb.ts';
 import { runModels, type RunModelsResult } from '../../pipeline/models/runner.ts';
-import { S1, S2, TENANT, key, makeDistrict, writeDistrict, type District } from './district.ts';
+import { S1, S2, TENANT, instructionalDay, key, makeDistrict, writeDistrict, type District } from './district.ts';
 import { attendanceMarkCorrelation, chronicRisk, equityRow, mathPrediction, sectionComparison, tierOf } from './oracle.ts';
 
 const close = (a: unknown, b: number, eps = 1e-9) => {
@@ -228,6 +228,29 @@ describe('newly entered a worse tier since the previous snapshot', () => {
     expect(worse).toBeGreaterThan(0);
     expect(before.get('B')!.tier).toBe(tierOf(2.5 / 30).code); // at risk on night 1
     expect(after.get('B')!.tier).toBe('moderate_chronic');
+    db.close();
+  });
+});
+
+describe('several attendance events on one day', () => {
+  it('count the largest absent fraction once and list the distinct categories in order', async () => {
+    const db = await Db.open(':memory:');
+    const d = makeDistrict();
+    // A already has a tardy (T) on day 10 at S1: add an excused absence, a second tardy and an unmapped code
+    const day10 = instructionalDay(10);
+    for (const code of ['E', 'Tardy', 'ZZ']) d.events.push({ student: 'A', school: S1, date: day10, code });
+    await writeDistrict(db, d);
+    const r = await runModels(db);
+    expect(r.blocked).toBe(false);
+    const rows = await db.all(
+      `SELECT absent_fraction, is_full_day_absence, attendance_categories FROM marts.fct_student_attendance_daily
+       WHERE student_key = $1 AND school_id = $2 AND calendar_date = $3::DATE`,
+      [key('A'), S1, day10],
+    );
+    // seeds/reference/attendance_codes.csv: T and Tardy -> tardy (0), E -> excused_absence (1); ZZ is unmapped (0)
+    expect(rows).toEqual([{ absent_fraction: 1, is_full_day_absence: true, attendance_categories: ['excused_absence', 'tardy', 'unmapped'].sort().join(',') }]);
+    // still one row for the day, and the day counts once in the student's absences
+    expect(await db.scalar<number>(`SELECT count(*) FROM marts.fct_student_attendance_daily WHERE student_key = $1 AND calendar_date = $2::DATE`, [key('A'), day10])).toBe(1);
     db.close();
   });
 });
