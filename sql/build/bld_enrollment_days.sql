@@ -56,47 +56,8 @@ counted_dates AS (
   SELECT school_num, school_year, list(calendar_date ORDER BY calendar_date) AS dates
   FROM counted GROUP BY ALL
 ),
-window_lists AS (
-  -- per window (about one per enrollment, never one per day): whether the student has overlapping
-  -- windows, in student and entry order so that the days come out grouped by student (cheap to
-  -- store, and to sort by student key when published)
-  SELECT w.student_num, w.school_num, w.school_year, w.entry_date, w.is_current_year,
-         w.first_number, w.last_number, (w.days_before + 1)::BIGINT AS first_day_number,
-         o.student_num IS NOT NULL AS has_overlap
-  FROM windows_offset w
-  LEFT JOIN overlapping o ON o.student_num = w.student_num
-  WHERE w.last_number >= w.first_number
-  ORDER BY w.student_num, w.school_year, w.entry_date, w.school_num
-),
-kept AS (
-  -- students without overlapping windows: each window's slice of its school's counted dates,
-  -- numbered from the window's offset
-  SELECT w.student_num, w.school_num, w.school_year,
-         unnest(list_slice(c.dates, w.first_number, w.last_number)) AS calendar_date,
-         w.entry_date, w.is_current_year,
-         unnest(range(w.first_day_number, w.first_day_number + w.last_number - w.first_number + 1))::INTEGER AS day_number
-  FROM window_lists w
-  JOIN counted_dates c ON c.school_num = w.school_num AND c.school_year = w.school_year
-  WHERE NOT w.has_overlap
-  UNION ALL
-  -- a student whose windows overlap: the kept days numbered in date order
-  SELECT student_num, school_num, school_year, calendar_date, entry_date, is_current_year,
-         (row_number() OVER (PARTITION BY student_num, school_year ORDER BY calendar_date))::INTEGER AS day_number
-  FROM (
-    SELECT * FROM (
-      SELECT w.student_num, w.school_num, w.school_year,
-             unnest(list_slice(c.dates, w.first_number, w.last_number)) AS calendar_date,
-             w.entry_date, w.is_current_year
-      FROM window_lists w
-      JOIN counted_dates c ON c.school_num = w.school_num AND c.school_year = w.school_year
-      WHERE w.has_overlap
-    )
-    -- the later entry keeps the day; on the same entry date the lower school_id (school_num follows
-    -- school_id's order within a tenant)
-    QUALIFY row_number() OVER (PARTITION BY student_num, calendar_date ORDER BY entry_date DESC, school_num) = 1
-  )
-),
 events AS (
+  -- one row per student, school and event date (several events on a day: the largest fraction)
   SELECT s.student_num, c.school_num, ev.event_date,
          max(coalesce(d.absent_fraction, 0)) AS absent_fraction,
          -- the day's distinct categories in order, as a list aggregate sorted afterwards (an ordered
@@ -108,6 +69,69 @@ events AS (
   LEFT JOIN marts.bld_descriptor_values d
     ON d.descriptor_type = 'AttendanceEventCategoryDescriptor' AND d.descriptor_value = ev.attendance_event_category_descriptor
   GROUP BY ALL
+),
+window_events AS (
+  -- the events inside each window, by their position in it (1 = the window's first counted day):
+  -- attached to the windows (about one per enrollment) instead of joined to every student-day, so
+  -- that no hash table is built over the days (at 1,000,000 students the day-level join spilled
+  -- tens of GB) and the days keep their order
+  SELECT w.student_num, w.school_num, w.school_year, w.entry_date,
+         list({'position': (c.counted_number - w.first_number + 1)::INTEGER,
+               'absent_fraction': ev.absent_fraction,
+               'attendance_categories': ev.attendance_categories}) AS events
+  FROM windows w
+  JOIN events ev ON ev.student_num = w.student_num AND ev.school_num = w.school_num
+  JOIN counted c ON c.school_num = w.school_num AND c.school_year = w.school_year AND c.calendar_date = ev.event_date
+  WHERE c.counted_number BETWEEN w.first_number AND w.last_number
+  GROUP BY w.student_num, w.school_num, w.school_year, w.entry_date
+),
+window_lists AS (
+  -- per window (about one per enrollment, never one per day): whether the student has overlapping
+  -- windows, its events and their positions
+  SELECT w.student_num, w.school_num, w.school_year, w.entry_date, w.is_current_year,
+         w.first_number, w.last_number, (w.days_before + 1)::BIGINT AS first_day_number,
+         o.student_num IS NOT NULL AS has_overlap,
+         we.events, list_transform(we.events, x -> x.position) AS event_positions
+  FROM windows_offset w
+  LEFT JOIN overlapping o ON o.student_num = w.student_num
+  LEFT JOIN window_events we
+    ON we.student_num = w.student_num AND we.school_num = w.school_num AND we.school_year = w.school_year AND we.entry_date = w.entry_date
+  WHERE w.last_number >= w.first_number
+),
+kept AS (
+  -- students without overlapping windows: each window's slice of its school's counted dates,
+  -- numbered from the window's offset; the windows sorted after the joins (a hash join does not keep
+  -- its build side's order), so that the days come out grouped by student
+  SELECT student_num, school_num, school_year, unnest(dates) AS calendar_date, entry_date, is_current_year,
+         unnest(range(first_day_number, first_day_number + len(dates)))::INTEGER AS day_number,
+         unnest(range(1, len(dates) + 1))::INTEGER AS position, events, event_positions
+  FROM (
+    SELECT w.student_num, w.school_num, w.school_year, w.entry_date, w.is_current_year, w.first_day_number,
+           list_slice(c.dates, w.first_number, w.last_number) AS dates, w.events, w.event_positions
+    FROM window_lists w
+    JOIN counted_dates c ON c.school_num = w.school_num AND c.school_year = w.school_year
+    WHERE NOT w.has_overlap
+    ORDER BY w.student_num, w.school_year, w.entry_date, w.school_num
+  )
+  UNION ALL
+  -- a student whose windows overlap: the kept days numbered in date order
+  SELECT student_num, school_num, school_year, calendar_date, entry_date, is_current_year,
+         (row_number() OVER (PARTITION BY student_num, school_year ORDER BY calendar_date))::INTEGER AS day_number,
+         position, events, event_positions
+  FROM (
+    SELECT * FROM (
+      SELECT w.student_num, w.school_num, w.school_year,
+             unnest(list_slice(c.dates, w.first_number, w.last_number)) AS calendar_date,
+             unnest(range(1, w.last_number - w.first_number + 2))::INTEGER AS position,
+             w.entry_date, w.is_current_year, w.events, w.event_positions
+      FROM window_lists w
+      JOIN counted_dates c ON c.school_num = w.school_num AND c.school_year = w.school_year
+      WHERE w.has_overlap
+    )
+    -- the later entry keeps the day; on the same entry date the lower school_id (school_num follows
+    -- school_id's order within a tenant)
+    QUALIFY row_number() OVER (PARTITION BY student_num, calendar_date ORDER BY entry_date DESC, school_num) = 1
+  )
 )
 SELECT
   k.student_num,
@@ -117,8 +141,7 @@ SELECT
   k.entry_date,
   k.is_current_year,
   k.day_number,
-  least(coalesce(ev.absent_fraction, 0), 1) AS absent_fraction,
-  ev.attendance_categories
-FROM kept k
-LEFT JOIN events ev
-  ON ev.student_num = k.student_num AND ev.school_num = k.school_num AND ev.event_date = k.calendar_date
+  -- the day's event, looked up by its position in the window (a window holds a handful of events)
+  least(coalesce(k.events[k.event_index].absent_fraction, 0), 1) AS absent_fraction,
+  k.events[k.event_index].attendance_categories AS attendance_categories
+FROM (SELECT *, nullif(list_position(event_positions, position), 0) AS event_index FROM kept) k
