@@ -88,7 +88,8 @@ export function setAggregateCellsEnabled(on: boolean): void {
  * applies to the cells' school and tenant columns exactly as to the students'. Teachers' scopes are
  * sets of students, which the cells cannot tell apart: null, and the caller runs the per-student SQL.
  * Same columns, types, order and suppression as that SQL; the measures are sums of the same
- * integers (and of day counts, exact in doubles), so the rates come out the same.
+ * integers and of day counts (whole or quarter days, exact in doubles in any order of summing), so
+ * the rates come out the same.
  *
  * The rows cross into JavaScript as one JSON text built by DuckDB (to_json of the ordered list of
  * row structs): a district grouped by school and grade is ~1,300 rows of 8 columns, and converting
