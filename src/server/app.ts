@@ -212,6 +212,9 @@ export function buildApp(opts: AppOptions): App {
         const hit = responses.get(key);
         if (hit) {
           cacheHits.inc();
+          // a request the fast path missed (e.g. its raw text was never stored) stores it now
+          const entry = ctx.request ? perRequest.get(ctx.request) : undefined;
+          if (entry && caller !== null) entry.store = { answer: hit, caller };
           const extensions: Record<string, unknown> = { snapshots: hit.snapshots };
           if (!cfg.apiProduction) extensions.sql = cachedSql;
           setResultAndStopExecution({ data: JSON.parse(hit.dataJson) as Record<string, unknown>, extensions });

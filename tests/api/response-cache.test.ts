@@ -144,6 +144,35 @@ describe('response cache across tenants', () => {
   });
 });
 
+describe('fast path', () => {
+  it('an answer first cached under another Accept header is stored for the fast path at its next repeat', async () => {
+    const d = h.fx.district;
+    const cur = d.snapshots[1] as FxSnapshot;
+    const t = d.teachers[2]!;
+    const tok = await h.token({ role: 'teacher', staffId: t.staff_unique_id });
+    const query = `{ published { students(first: 100) { totalCount edges { node { key } } } } }`;
+    const expected = teacherStudents(d, t.staff_key, cur);
+    const hitsLogged = () => h.logs.filter((e) => e.msg === 'graphql request' && e['response_cache'] === 'hit').length;
+    // 1: executed (stored under the parsed document and under the raw text with the default Accept)
+    const first = await h.gql(tok, query);
+    expect(keysOf(first)).toEqual(expected);
+    expect(cached(first)).toBe(false);
+    // 2: another Accept header: the fast path has no entry for it, graphql-yoga's path answers from
+    // the parsed document's entry; 3 and 4: the same request again must now be fast-path hits
+    const accept = { accept: 'application/graphql-response+json' };
+    const before = hitsLogged();
+    const second = await h.gql(tok, query, undefined, accept);
+    expect(keysOf(second)).toEqual(expected);
+    expect(hitsLogged()).toBe(before);
+    for (const round of [3, 4]) {
+      const again = await h.gql(tok, query, undefined, accept);
+      expect(keysOf(again), `call ${round}`).toEqual(expected);
+      expect(cached(again), `call ${round}`).toBe(true);
+    }
+    expect(hitsLogged()).toBe(before + 2);
+  });
+});
+
 describe('token cache', () => {
   it('a verified token is honoured until it expires, not after', async () => {
     const cfg = { ...h.config, jwtClockTolerance: 0 };
