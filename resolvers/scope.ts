@@ -18,6 +18,7 @@
 import { POLICY, type Role } from '../src/auth/roles.ts';
 import { inList, type Params, type SnapshotQueries } from './runner.ts';
 import { REFINED, T } from './tables.ts';
+import { SERVING_SCHEMA, SERVING_STAFF_SECTIONS } from './snapshots.ts';
 
 export type Scope =
   /** Every row of every tenant of the lake (district-wide role with a `*` tenant claim). */
@@ -65,9 +66,11 @@ export async function deriveScope(q: SnapshotQueries, role: Role, staffKey: stri
   }
   // the teacher's active staff-section associations when the snapshot carries them (refined tier),
   // else the sections of the current school year whose teacher of record they are
+  // the in-memory copy ordered by staff key when the snapshot was opened with it (the same rows)
+  const staffSections = q.snap.derived?.has(SERVING_STAFF_SECTIONS) ? `${SERVING_SCHEMA}.${SERVING_STAFF_SECTIONS}` : REFINED.staffSections;
   const r = q.has(REFINED.staffSections)
     ? await q.all<{ section_key: string; school_key: string }>(
-        `SELECT DISTINCT s.section_key, s.school_key FROM ${REFINED.staffSections} ss JOIN ${T.section} s ON s.section_key = ss.section_key
+        `SELECT DISTINCT s.section_key, s.school_key FROM ${staffSections} ss JOIN ${T.section} s ON s.section_key = ss.section_key
           WHERE ss.staff_key = $staff AND ($tenant IS NULL OR s.tenant = $tenant)
             AND (ss.begin_date IS NULL OR ss.begin_date <= $on::DATE) AND (ss.end_date IS NULL OR ss.end_date >= $on::DATE)
           ORDER BY 1`,

@@ -8,7 +8,7 @@
  */
 import type { DuckDBInstance } from '@duckdb/node-api';
 import { Pool, defaultPoolSize } from '../src/db/pool.ts';
-import { PUBLISHED_SCHEMA, T } from './tables.ts';
+import { PUBLISHED_SCHEMA, REFINED, T } from './tables.ts';
 import { Db } from '../src/db/duckdb.ts';
 
 export interface SnapshotInfo {
@@ -128,6 +128,9 @@ export const SERVING_TABLES: Record<string, string> = {
 /** Schema of the in-memory copies; the search path puts it before the published schema. */
 export const SERVING_SCHEMA = 'serving';
 
+/** In-memory copy of the refined staff-section associations (the teacher scope's lookup), in SERVING_SCHEMA. */
+export const SERVING_STAFF_SECTIONS = 'staff_section_associations';
+
 /**
  * Grouped measures computed once when a snapshot opens (decision 0609), in DuckDB, at the finest
  * grain the aggregates of resolvers/aggregates.ts group by: every per-caller aggregate whose scope is
@@ -166,6 +169,18 @@ export async function materializeServingTables(db: Db): Promise<{ searchPath: st
   }
   const src = (t: string) => (present.has(t) ? `${SERVING_SCHEMA}.${t}` : `${PUBLISHED_SCHEMA}.${t}`);
   const derived = new Set<string>();
+  // A teacher's scope is looked up by staff key on every first request (resolvers/scope.ts): an
+  // in-memory copy ordered by staff key lets DuckDB's zone maps skip to the caller's rows instead of
+  // scanning the snapshot's Parquet (about 40 ms per caller at 100,000 students, 2026-12-01).
+  const [refinedSchema, staffSectionsTable] = REFINED.staffSections.split('.') as [string, string];
+  const staffSections = await db.all<{ name: string }>(
+    `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = $schema AND table_name = $name`,
+    { schema: refinedSchema, name: staffSectionsTable },
+  );
+  if (staffSections.length > 0) {
+    await db.run(`CREATE OR REPLACE TABLE ${SERVING_SCHEMA}.${SERVING_STAFF_SECTIONS} AS SELECT * FROM ${REFINED.staffSections} ORDER BY staff_key`);
+    derived.add(SERVING_STAFF_SECTIONS);
+  }
   if (published.has(T.student) && published.has(T.chronic)) {
     // one row per student (LEFT JOIN: students without an attendance row count as students only)
     await db.run(`CREATE OR REPLACE TABLE ${SERVING_SCHEMA}.${AGG.attendance} AS
