@@ -10,6 +10,7 @@
  * size or mtime changed (a publish replaces it by rename), so readers pick up new snapshots without
  * a restart, and it keeps a few opened snapshots for reuse.
  */
+import { accessSync, statSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { DuckDBInstance } from '@duckdb/node-api';
@@ -139,9 +140,10 @@ async function resolve(
   const load = async (id: number): Promise<LoadedManifest | undefined> => {
     const hit = cache.get(id);
     if (hit) {
-      // Manifests never change, but `expire` may remove one: a cached one must still be on disk.
+      // Manifests never change, but `expire` may remove one: a cached one must still be on disk
+      // (a synchronous check, as in currentPointer: every API request makes it).
       try {
-        await fs.access(layout(lake).manifestFile(id));
+        accessSync(layout(lake).manifestFile(id));
         return hit;
       } catch {
         cache.delete(id);
@@ -217,6 +219,9 @@ export class SnapshotCatalog {
   private readonly maxOpen: number;
   private pointer: CurrentPointer | null = null;
   private pointerKey = '';
+  /** The last list() and what it was listed under (CURRENT's key and the manifests folder's). */
+  private listKey = '';
+  private listed: SnapshotSummary[] | null = null;
   private readonly manifests = new Map<number, LoadedManifest>();
   private readonly handles = new Map<number, Promise<SnapshotHandle>>();
 
@@ -227,12 +232,16 @@ export class SnapshotCatalog {
     this.maxOpen = opts.maxOpen ?? 8;
   }
 
-  /** CURRENT, re-read only when the file was replaced (inode, size or mtime changed). */
+  /**
+   * CURRENT, re-read only when the file was replaced (inode, size or mtime changed). The check is a
+   * synchronous stat: every API request makes it, and a local stat takes microseconds, where an
+   * asynchronous one waits for a libuv thread that DuckDB's statements may be holding.
+   */
   async currentPointer(): Promise<CurrentPointer | null> {
     const file = layout(this.lake).current;
     let key: string;
     try {
-      const st = await fs.stat(file, { bigint: true });
+      const st = statSync(file, { bigint: true });
       key = `${st.ino}:${st.size}:${st.mtimeNs}`;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
@@ -254,10 +263,22 @@ export class SnapshotCatalog {
     return resolve(this.lake, await this.currentPointer(), sel, this.timezone, this.manifests);
   }
 
-  /** Snapshots readers can use (ids up to CURRENT), oldest first. */
+  /**
+   * Snapshots readers can use (ids up to CURRENT), oldest first. Listed again only when CURRENT was
+   * replaced or the manifests folder changed (a publish adds a manifest, `expire` removes some: both
+   * change the folder's mtime), else the last list is returned.
+   */
   async list(): Promise<SnapshotSummary[]> {
     const cur = await this.currentPointer();
     if (!cur) return [];
+    let dirKey: string;
+    try {
+      const st = statSync(layout(this.lake).manifests, { bigint: true });
+      dirKey = `${this.pointerKey}|${st.ino}:${st.mtimeNs}`;
+    } catch {
+      dirKey = '';
+    }
+    if (dirKey !== '' && dirKey === this.listKey && this.listed) return [...this.listed];
     const out: SnapshotSummary[] = [];
     for (const id of await listManifestIds(this.lake)) {
       if (id > cur.snapshot_id) continue;
@@ -269,7 +290,9 @@ export class SnapshotCatalog {
       }
       out.push(summarize(l));
     }
-    return out;
+    this.listKey = dirKey;
+    this.listed = out;
+    return [...out];
   }
 
   /** Open (or reuse) the snapshot a selector resolves to. Handles are shared: do not close them. */
