@@ -54,7 +54,14 @@ describe('50 concurrent clients while the pipeline publishes', () => {
     };
     const clients = Array.from({ length: CLIENTS }, () => client());
     const rss: Array<{ at: number; kb: number }> = [];
-    const sampler = setInterval(() => rss.push({ at: Date.now() - t0, kb: s.rssKb() }), 500);
+    // a sample the server cannot give (it is gone: the test fails on its own checks) is not taken
+    const sampler = setInterval(() => {
+      try {
+        rss.push({ at: Date.now() - t0, kb: s.rssKb() });
+      } catch {
+        clearInterval(sampler);
+      }
+    }, 500);
 
     // Warm up, then publish the next night while the clients keep asking.
     await new Promise((r) => setTimeout(r, WARM_MS));
@@ -91,5 +98,5 @@ describe('50 concurrent clients while the pipeline publishes', () => {
     console.log(info);
     expect(rssEnd, info).toBeLessThan(rssWarm * 1.5 + 64 * 1024);
     expect(Math.max(...late.slice(-4)), info).toBeLessThan(Math.max(...late.slice(0, 4)) * 1.25 + 32 * 1024);
-  });
+  }, MAX_MS + 120_000); // the publish may take up to MAX_MS (a loaded machine), plus the warm-up and the tail
 });
