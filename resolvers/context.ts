@@ -12,6 +12,7 @@ import { QueryCancelledError } from '../src/db/pool.ts';
 import type { OpenedSnapshot, SnapshotInfo, SnapshotSelection, SnapshotSource } from './snapshots.ts';
 import type { IdentityStore, PersonName } from './identity.ts';
 import { REFINED, T } from './tables.ts';
+import { staffSectionsTable } from './snapshots.ts';
 import { readyServingIndex, servingIndexEnabled, type ServingIndex } from './serving.ts';
 import { inList } from './runner.ts';
 
@@ -92,7 +93,7 @@ export class RequestData {
         const { scope } = await this.scope();
         const q = new SnapshotQueries(opened, this.state);
         this.answered.set(id, opened.info);
-        return new SnapshotData(this, q, new ScopeSql(scope, q.has(REFINED.staffSections)));
+        return new SnapshotData(this, q, new ScopeSql(scope, q.has(REFINED.staffSections) ? staffSectionsTable(q.snap) : null));
       })();
       this.snaps.set(id, p);
     }

@@ -18,7 +18,7 @@
 import { POLICY, type Role } from '../src/auth/roles.ts';
 import { inList, type Params, type SnapshotQueries } from './runner.ts';
 import { REFINED, T } from './tables.ts';
-import { SERVING_SCHEMA, SERVING_STAFF_SECTIONS } from './snapshots.ts';
+import { staffSectionsTable } from './snapshots.ts';
 
 export type Scope =
   /** Every row of every tenant of the lake (district-wide role with a `*` tenant claim). */
@@ -66,11 +66,9 @@ export async function deriveScope(q: SnapshotQueries, role: Role, staffKey: stri
   }
   // the teacher's active staff-section associations when the snapshot carries them (refined tier),
   // else the sections of the current school year whose teacher of record they are
-  // the in-memory copy ordered by staff key when the snapshot was opened with it (the same rows)
-  const staffSections = q.snap.derived?.has(SERVING_STAFF_SECTIONS) ? `${SERVING_SCHEMA}.${SERVING_STAFF_SECTIONS}` : REFINED.staffSections;
   const r = q.has(REFINED.staffSections)
     ? await q.all<{ section_key: string; school_key: string }>(
-        `SELECT DISTINCT s.section_key, s.school_key FROM ${staffSections} ss JOIN ${T.section} s ON s.section_key = ss.section_key
+        `SELECT DISTINCT s.section_key, s.school_key FROM ${staffSectionsTable(q.snap)} ss JOIN ${T.section} s ON s.section_key = ss.section_key
           WHERE ss.staff_key = $staff AND ($tenant IS NULL OR s.tenant = $tenant)
             AND (ss.begin_date IS NULL OR ss.begin_date <= $on::DATE) AND (ss.end_date IS NULL OR ss.end_date >= $on::DATE)
           ORDER BY 1`,
@@ -110,17 +108,20 @@ export function tenantWide(scope: Scope): scope is { kind: 'schools'; schoolKeys
  * read (a past snapshot's roster for a past date), with the scope of the current snapshot.
  */
 export class ScopeSql {
-  /** `staffSections`: the snapshot publishes refined.staff_section_associations (co-teachers are staff of a section too). */
+  /**
+   * `staffSections`: the table of the snapshot's staff-section associations (staffSectionsTable)
+   * when it publishes them (co-teachers are staff of a section too), else null.
+   */
   constructor(
     readonly scope: Scope,
-    readonly staffSections = false,
+    readonly staffSections: string | null = null,
   ) {}
 
   /** Staff associated with sections matching a condition over `{sec}` (a dim_section alias): teacher of record, and every association when published. */
   private staffOfSections(alias: string, sectionCond: string): string {
     const ofRecord = `${alias}.staff_key IN (SELECT sc.teacher_staff_key FROM ${T.section} sc WHERE ${sectionCond.replaceAll('{sec}', 'sc')})`;
     if (!this.staffSections) return ofRecord;
-    return `(${ofRecord} OR ${alias}.staff_key IN (SELECT ss2.staff_key FROM ${REFINED.staffSections} ss2 JOIN ${T.section} sc2 ON sc2.section_key = ss2.section_key WHERE ${sectionCond.replaceAll('{sec}', 'sc2')}))`;
+    return `(${ofRecord} OR ${alias}.staff_key IN (SELECT ss2.staff_key FROM ${this.staffSections} ss2 JOIN ${T.section} sc2 ON sc2.section_key = ss2.section_key WHERE ${sectionCond.replaceAll('{sec}', 'sc2')}))`;
   }
 
   get params(): Params {

@@ -5,6 +5,7 @@ import { fetchPage, pageOf, pageWindow, type Page, type PageArgs } from './page.
 import { inList, type Params } from './runner.ts';
 import { activeOn } from './scope.ts';
 import { REFINED, T } from './tables.ts';
+import { staffSectionsTable } from './snapshots.ts';
 
 export interface SectionRow extends Row {
   tenant: string;
@@ -123,7 +124,7 @@ function activeStaffSections(d: SnapshotData): { sql: string; params: Params } {
     sql: `(SELECT a.section_key, a.staff_key,
                   nullif(regexp_extract(CAST(a.classroom_position_descriptor AS VARCHAR), '([^#]*)$', 1), '') AS classroom_position,
                   CAST(a.begin_date AS VARCHAR) AS begin_date, CAST(a.end_date AS VARCHAR) AS end_date
-             FROM ${REFINED.staffSections} a
+             FROM ${staffSectionsTable(d.q.snap)} a
             WHERE (a.begin_date IS NULL OR a.begin_date <= $ss_on::DATE) AND (a.end_date IS NULL OR a.end_date >= $ss_on::DATE)
             QUALIFY row_number() OVER (PARTITION BY a.section_key, a.staff_key ORDER BY a.begin_date DESC NULLS LAST) = 1)`,
     params: { ss_on: activeOn(d.q) },

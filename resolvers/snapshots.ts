@@ -132,6 +132,15 @@ export const SERVING_SCHEMA = 'serving';
 export const SERVING_STAFF_SECTIONS = 'staff_section_associations';
 
 /**
+ * Where a snapshot's staff-section associations are read: the in-memory copy ordered by staff key
+ * when the snapshot was opened with it (the same rows), else the published refined table. Every
+ * reader of the associations (scope, scope predicates, section staff) goes through here.
+ */
+export function staffSectionsTable(snap: Pick<OpenedSnapshot, 'derived'>): string {
+  return snap.derived?.has(SERVING_STAFF_SECTIONS) ? `${SERVING_SCHEMA}.${SERVING_STAFF_SECTIONS}` : REFINED.staffSections;
+}
+
+/**
  * Grouped measures computed once when a snapshot opens (decision 0609), in DuckDB, at the finest
  * grain the aggregates of resolvers/aggregates.ts group by: every per-caller aggregate whose scope is
  * whole schools or tenants (district-wide roles, principals) re-adds these few thousand cells instead
