@@ -7,7 +7,8 @@
  *                                                       # 100 tenants (a large load from a small lake)
  *   options: --threads N (DuckDB threads, default all cores), --memory-limit 4GB, --seed S, --json,
  *            --sql-dir DIR (the SQL project to build, default sql/: e.g. `git archive <commit> sql` for a
- *            before/after pair)
+ *            before/after pair), --one-transaction (build as `edlake model run` does, all models in one
+ *            transaction, instead of committing each model as the pipeline does)
  *
  * The lake's working database is copied first, so the lake itself is left as it was. Peak memory
  * is the process's maximum resident set (DuckDB runs in process).
@@ -32,6 +33,7 @@ const { values } = parseArgs({
     json: { type: 'boolean', default: false },
     replicate: { type: 'string' },
     'sql-dir': { type: 'string' },
+    'one-transaction': { type: 'boolean', default: false },
   },
 });
 
@@ -89,6 +91,8 @@ const cpu0 = cpuMark;
 const t0 = performance.now();
 const result = await runModels(db, {
   ...(values['sql-dir'] ? { sqlDir: path.resolve(values['sql-dir']) } : {}),
+  // as the pipeline builds them: the copy is discarded anyway (decision 0205)
+  commit: values['one-transaction'] ? 'once' : 'each-model',
   onModel: (m, k, n) => {
     const now = cpuMs();
     const used = now - cpuMark;

@@ -3,9 +3,15 @@
  * dependency order as a table in schema `marts`, records duration and row count per model, then
  * runs the data tests. The pipeline calls `runModels`; `edlake model run` calls it for development.
  *
- * The whole build runs in one transaction: a model that fails leaves `marts` exactly as the
- * previous run left it. Data tests run inside it too; whether they pass decides `blocked`, which
+ * By default the whole build runs in one transaction: a model that fails leaves `marts` exactly as
+ * the previous run left it. Data tests run inside it too; whether they pass decides `blocked`, which
  * the publishing stage must honour (the marts of a blocked run are kept for inspection, not published).
+ *
+ * With `commit: 'each-model'` every model is committed as soon as it is built (decision 0205). A
+ * caller that builds on a copy it throws away on failure (the pipeline, decision 0302; the marts
+ * benchmark) loses nothing by it, and DuckDB no longer keeps every earlier model's rows as
+ * uncommitted transaction-local data while it builds the next one: at 1,000,000 students those
+ * rows no longer fit in memory.
  */
 import { type Db, ident } from '../../src/db/duckdb.ts';
 import { EDLAKE_KEY_MACRO } from '../keys.ts';
@@ -35,6 +41,12 @@ export interface RunModelsOptions {
   onModel?: (m: ModelResult, index: number, total: number) => void;
   /** Identifier of the pipeline run, kept with the row counts. */
   runId?: string;
+  /**
+   * `once` (default): the whole build is one transaction, all or nothing. `each-model`: commit
+   * after each model; a failure leaves the models built before it. Only for a database that the
+   * caller discards when the build fails (decision 0205).
+   */
+  commit?: 'once' | 'each-model';
 }
 
 export interface RunModelsResult {
@@ -91,7 +103,13 @@ export async function runModels(db: Db, opts: RunModelsOptions = {}): Promise<Ru
 
   const models: ModelResult[] = [];
   let tests: DataTestResult[] = [];
-  await db.run('BEGIN TRANSACTION');
+  const once = (opts.commit ?? 'once') === 'once';
+  let inTransaction = false;
+  const begin = async () => {
+    await db.run('BEGIN TRANSACTION');
+    inTransaction = true;
+  };
+  if (once) await begin();
   try {
     for (const [k, name] of names.entries()) {
       const m = project.models.get(name)!;
@@ -115,6 +133,7 @@ export async function runModels(db: Db, opts: RunModelsOptions = {}): Promise<Ru
       });
     }
     const blocked = opts.skipTests ? true : blocksPublishing(tests);
+    if (!once) await begin();
     if (!opts.skipTests) {
       const now = new Date().toISOString();
       for (const m of models) {
@@ -123,9 +142,10 @@ export async function runModels(db: Db, opts: RunModelsOptions = {}): Promise<Ru
     }
     if (!blocked && names.includes('v_chronic_absenteeism_risk')) await recordChronicTiers(db);
     await db.run('COMMIT');
+    inTransaction = false;
     return { runId, seeds, models, tests, blocked, ms: Math.round(performance.now() - started) };
   } catch (err) {
-    await db.run('ROLLBACK');
+    if (inTransaction) await db.run('ROLLBACK');
     throw err;
   }
 }

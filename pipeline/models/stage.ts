@@ -20,6 +20,9 @@ export function modelsStage(opts: Omit<RunModelsOptions, 'runId'> & { log?: (m: 
       const result = await runModels(ctx.db, {
         ...rest,
         runId: ctx.runId,
+        // ctx.db is the run's staging copy, discarded when the run fails (decision 0302): commit as
+        // each model is built rather than hold the whole build as one transaction (decision 0205)
+        commit: 'each-model',
         onModel: (m, k, total) => log?.(`model ${k + 1}/${total} ${m.name}: ${m.rows} rows in ${m.ms} ms`),
       });
       const failed = result.tests.filter((t) => t.status === 'fail' || t.status === 'error');
