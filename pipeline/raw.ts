@@ -4,13 +4,14 @@
  * file per delivered file. Nothing here guesses a type. A file that cannot be read is recorded
  * as rejected with its reason, and the run goes on.
  */
-import { copyFileSync, existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { copyFile } from 'node:fs/promises';
 import { extname, join, relative, sep } from 'node:path';
 import { literal, type Db } from '../src/db/duckdb.ts';
 import type { FileRejectionReason } from '../src/quality/reasons.ts';
 import { recogniseCsv, recogniseNdjson, recogniseXml, type Recognised } from './sources/recognise.ts';
 import { sourceByName } from './sources/index.ts';
-import { convertToUtf8, detectDelimiter, detectFormat, firstRecord, readableAsIs, scanFile, splitRecord, type Encoding } from './text.ts';
+import { convertToUtf8, detectDelimiter, detectFormat, firstRecord, readableAsIs, scanFile, splitRecord, type Encoding, type FileScan } from './text.ts';
 import { xmlRootName, xmlToNdjson } from './xml.ts';
 import { rawFilesDir, rawRowsDir, type WorkDb } from './workdb.ts';
 
@@ -129,32 +130,116 @@ function reject(base: Omit<RawFile, 'status' | 'rows' | 'raggedRows'>, reason: F
   return { ...base, status: 'rejected', reason, detail, rows: 0, raggedRows: 0 };
 }
 
-/**
- * Process one delivered file: hash, compare with the catalog, archive, inhale.
- * Returns undefined when the lake has already seen this very file (same path, same bytes).
- */
-export async function ingestFile(work: WorkDb, lake: string, f: Delivered, seen: SeenFiles): Promise<RawFile | undefined> {
-  const r = await ingestOne(work, lake, f, seen);
-  if (r) seen.add(r.path, r.sha256, r.status, r.rows, r.layout ?? null);
-  return r;
+/** A delivered file the lake has not catalogued at this path with these bytes, and its scan. */
+interface Scanned {
+  f: Delivered;
+  scan: FileScan;
 }
 
-async function ingestOne(work: WorkDb, lake: string, f: Delivered, seen: SeenFiles): Promise<RawFile | undefined> {
-  const { db } = work;
+/**
+ * Stage raw for a list of delivered files (in discovery order): hash them, decide which are new,
+ * which repeat bytes already loaded, and inhale the new ones `concurrency` at a time, each on its
+ * own DuckDB connection (decision 0305). Returns one record per file that was not already
+ * catalogued, in discovery order. The outcome does not depend on the concurrency: duplicates are
+ * decided in discovery order before any file is inhaled.
+ */
+export async function ingestFiles(
+  work: WorkDb,
+  lake: string,
+  delivered: readonly Delivered[],
+  seen: SeenFiles,
+  opts: { concurrency?: number; onFile?: (r: RawFile) => void } = {},
+): Promise<RawFile[]> {
+  const concurrency = Math.max(1, Math.floor(opts.concurrency ?? 1));
   // Landing folders keep every night's files: a file already catalogued at this path with the same
   // size and modification time is not read (nor hashed) again.
-  if (seen.unchanged(f.path, f.bytes, f.mtimeMs)) return undefined;
-  const scan = await scanFile(f.abs);
-  if (seen.seen(f.path, scan.sha256)) return undefined;
-  const base = { path: f.path, source: f.source, sha256: scan.sha256, deliveryDate: f.deliveryDate, bytes: scan.bytes, mtimeMs: f.mtimeMs, ...(scan.encoding ? { encoding: scan.encoding } : {}) };
+  const fresh = delivered.filter((f) => !seen.unchanged(f.path, f.bytes, f.mtimeMs));
+  const scans = await mapPool(fresh, concurrency, async (f): Promise<Scanned> => ({ f, scan: await scanFile(f.abs) }));
 
-  // Same bytes already loaded under another name: a duplicate delivery, recorded, not loaded again.
-  const known = seen.loadedAs(scan.sha256);
-  if (known) {
-    return { ...base, status: 'duplicate', reason: 'duplicate_file', duplicateOf: known.path, detail: `same bytes as ${known.path}`, rows: known.rows, raggedRows: 0, ...(known.layout ? { layout: known.layout } : {}) };
+  // In discovery order: skip what the lake has seen; the first file of a content hash loads, later
+  // ones are duplicates of it (or of an earlier run's file).
+  const results: Array<RawFile | undefined> = new Array(scans.length).fill(undefined);
+  const toLoad: number[] = [];
+  const firstOfHash = new Map<string, number>();
+  const repeats: Array<{ index: number; of: number }> = [];
+  for (const [i, { f, scan }] of scans.entries()) {
+    if (seen.seen(f.path, scan.sha256)) continue;
+    const known = seen.loadedAs(scan.sha256);
+    if (known) {
+      results[i] = duplicateOf(baseOf(f, scan), known);
+      continue;
+    }
+    const first = firstOfHash.get(scan.sha256);
+    if (first !== undefined) {
+      repeats.push({ index: i, of: first });
+      continue;
+    }
+    firstOfHash.set(scan.sha256, i);
+    toLoad.push(i);
   }
 
-  archive(work, lake, f, scan.sha256);
+  const connections: Db[] = [work.db];
+  try {
+    while (connections.length < Math.min(concurrency, toLoad.length)) connections.push(await work.connect());
+    const free = [...connections];
+    await mapPool(toLoad, connections.length, async (i) => {
+      const db = free.pop()!;
+      try {
+        const { f, scan } = scans[i]!;
+        results[i] = await inhaleNew(db, work, lake, f, scan);
+      } finally {
+        free.push(db);
+      }
+    });
+  } finally {
+    for (const c of connections) if (c !== work.db) c.close();
+  }
+
+  // Same bytes as a file loaded earlier in this run: a duplicate of it. When that file was not
+  // loaded (rejected), the repeat is read on its own (its folder, hence its source, may differ).
+  for (const { index, of } of repeats) {
+    const original = results[of]!;
+    const { f, scan } = scans[index]!;
+    results[index] = original.status === 'loaded' ? duplicateOf(baseOf(f, scan), { path: original.path, rows: original.rows, layout: original.layout ?? null }) : await inhaleNew(work.db, work, lake, f, scan);
+  }
+
+  const out: RawFile[] = [];
+  for (const r of results) {
+    if (!r) continue;
+    seen.add(r.path, r.sha256, r.status, r.rows, r.layout ?? null);
+    opts.onFile?.(r);
+    out.push(r);
+  }
+  return out;
+}
+
+/** Run `fn` over `items` with at most `limit` calls in flight; results in the items' order. */
+async function mapPool<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const k = next++;
+      out[k] = await fn(items[k] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+function baseOf(f: Delivered, scan: FileScan): Omit<RawFile, 'status' | 'rows' | 'raggedRows'> {
+  return { path: f.path, source: f.source, sha256: scan.sha256, deliveryDate: f.deliveryDate, bytes: scan.bytes, mtimeMs: f.mtimeMs, ...(scan.encoding ? { encoding: scan.encoding } : {}) };
+}
+
+/** Same bytes already loaded under another name: a duplicate delivery, recorded, not loaded again. */
+function duplicateOf(base: Omit<RawFile, 'status' | 'rows' | 'raggedRows'>, known: { path: string; rows: number; layout: string | null }): RawFile {
+  return { ...base, status: 'duplicate', reason: 'duplicate_file', duplicateOf: known.path, detail: `same bytes as ${known.path}`, rows: known.rows, raggedRows: 0, ...(known.layout ? { layout: known.layout } : {}) };
+}
+
+/** Archive and inhale a file whose bytes the lake has not loaded, on connection `db`. */
+async function inhaleNew(db: Db, work: WorkDb, lake: string, f: Delivered, scan: FileScan): Promise<RawFile> {
+  const base = baseOf(f, scan);
+  await archive(work, lake, f, scan.sha256);
 
   const source = sourceByName(f.source);
   if (scan.bytes === 0) return reject(base, 'empty_file', 'the file has no bytes');
@@ -270,11 +355,11 @@ function finishInhale(r: Omit<RawFile, 'status' | 'rows' | 'raggedRows'>, rowsFi
 }
 
 /** Copy the delivered bytes into the archive (staging until commit), once per content hash. */
-function archive(work: WorkDb, lake: string, f: Delivered, sha256: string): void {
+async function archive(work: WorkDb, lake: string, f: Delivered, sha256: string): Promise<void> {
   const ext = extname(f.path).toLowerCase().replace(/[^.a-z0-9]/g, '');
   const name = `${sha256}${ext}`;
   if (existsSync(join(rawFilesDir(lake), name)) || existsSync(join(work.filesDir, name))) return;
-  copyFileSync(f.abs, join(work.filesDir, name));
+  await copyFile(f.abs, join(work.filesDir, name));
 }
 
 export interface CatalogEntry {

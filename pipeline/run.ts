@@ -20,7 +20,7 @@ import { refinedDdl } from './contracts/index.ts';
 import { loadSeeds } from '../seeds/load.ts';
 import { unmappedDescriptors, type UnmappedDescriptor } from './descriptors.ts';
 import { acquireLakeLock } from './lock.ts';
-import { catalog, discover, ingestFile, rawViews, SeenFiles, type RawFile } from './raw.ts';
+import { catalog, discover, ingestFiles, rawViews, SeenFiles, type RawFile } from './raw.ts';
 import { refineBatch, type FileOutcome, type IdDetection } from './refine.ts';
 import { resolvePiiKey } from './secrets.ts';
 import { allLayouts, layoutById, sourceByName, type Layout } from './sources/index.ts';
@@ -148,17 +148,19 @@ export function newRunId(now = new Date()): string {
   return `${now.toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`;
 }
 
-/** Stage raw: discover, hash, archive, inhale; every file recorded in raw.files. */
-export async function rawStage(work: WorkDb, lake: string, landing: string, log: (m: string) => void): Promise<RawFile[]> {
-  const out: RawFile[] = [];
+/**
+ * Stage raw: discover, hash, archive, inhale; every file recorded in raw.files. Files are inhaled
+ * as many at a time as DuckDB has threads (decision 0305): one file's CSV is read on one thread.
+ */
+export async function rawStage(work: WorkDb, lake: string, landing: string, log: (m: string) => void, opts: { concurrency?: number } = {}): Promise<RawFile[]> {
   const seen = await SeenFiles.load(work.db);
-  for (const f of discover(landing)) {
-    const r = await ingestFile(work, lake, f, seen);
-    if (!r) continue;
-    if (r.status !== 'loaded') log(`${r.status}: ${r.path}${r.reason ? ` (${r.reason}${r.detail ? `: ${r.detail}` : ''})` : ''}`);
-    out.push(r);
-  }
-  return out;
+  const concurrency = opts.concurrency ?? Number((await work.db.scalar<string>(`SELECT current_setting('threads')::VARCHAR`)) ?? 1);
+  return ingestFiles(work, lake, discover(landing), seen, {
+    concurrency,
+    onFile: (r) => {
+      if (r.status !== 'loaded') log(`${r.status}: ${r.path}${r.reason ? ` (${r.reason}${r.detail ? `: ${r.detail}` : ''})` : ''}`);
+    },
+  });
 }
 
 /**

@@ -2,6 +2,7 @@
  * Reading delivered bytes as text: one streaming pass that hashes the file and judges its
  * encoding, then the header line and the delimiter. Nothing here guesses types.
  */
+import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
@@ -27,11 +28,27 @@ function isBadControl(b: number): boolean {
   return b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d && b !== 0x0c && b !== 0x1a;
 }
 
+/**
+ * Bytes at the end of `b` that begin a UTF-8 sequence the buffer does not complete (0-3): a lead
+ * byte among the last three whose sequence is longer than what follows it.
+ */
+export function incompleteUtf8Tail(b: Uint8Array): number {
+  for (let k = 1; k <= Math.min(3, b.length); k++) {
+    const byte = b[b.length - k] as number;
+    if ((byte & 0xc0) === 0x80) continue; // continuation byte: look further back
+    if (byte < 0xc0) return 0; // ASCII: nothing pending
+    const need = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : 2;
+    return need > k ? k : 0;
+  }
+  return 0;
+}
+
 /** Hash the file and judge its encoding in one streaming pass. */
 export async function scanFile(path: string): Promise<FileScan> {
   const hash = createHash('sha256');
-  const utf8 = new TextDecoder('utf-8', { fatal: true });
   let utf8Valid = true;
+  // bytes of a UTF-8 sequence cut by the chunk boundary, validated with the next chunk
+  let carry: Buffer | null = null;
   let bytes = 0;
   let nul = 0;
   let controls = 0;
@@ -47,11 +64,11 @@ export async function scanFile(path: string): Promise<FileScan> {
       headLen += take.length;
     }
     if (utf8Valid) {
-      try {
-        utf8.decode(buf, { stream: true });
-      } catch {
-        utf8Valid = false;
-      }
+      // validated without decoding (simdutf): a decode of every chunk cost as much as the hash
+      const b: Buffer = carry ? Buffer.concat([carry, buf]) : buf;
+      const cut = incompleteUtf8Tail(b);
+      utf8Valid = isUtf8(b.subarray(0, b.length - cut));
+      carry = cut > 0 ? Buffer.from(b.subarray(b.length - cut)) : null;
     }
     // NUL anywhere means binary; other control bytes are counted in the first 256 KiB only
     if (buf.indexOf(0) >= 0) nul++;
@@ -63,13 +80,8 @@ export async function scanFile(path: string): Promise<FileScan> {
       }
     }
   }
-  if (utf8Valid) {
-    try {
-      utf8.decode();
-    } catch {
-      utf8Valid = false;
-    }
-  }
+  // a sequence cut by the end of the file is not UTF-8
+  if (carry) utf8Valid = false;
   const head = Buffer.concat(headChunks);
   const sha256 = hash.digest('hex');
   if (bytes === 0) return { sha256, bytes, encoding: undefined, notText: 'the file is empty', head: '' };

@@ -92,6 +92,8 @@ export interface WorkDb {
   rowsDir: string;
   filesDir: string;
   tmpDir: string;
+  /** Another connection to the run's database (for work done in parallel); close it before commit. */
+  connect(): Promise<Db>;
   /** Move new raw files into place, run `beforeClose` (e.g. views over them), then rename the database copies over the live ones. */
   commit(beforeClose?: (db: Db) => Promise<void>): Promise<void>;
   /** Close and remove the staging folder without touching the live lake. */
@@ -147,6 +149,9 @@ export async function openWork(lake: string, runId: string, opts: OpenWorkOption
     rowsDir,
     filesDir,
     tmpDir,
+    async connect() {
+      return new Db(await instance.connect());
+    },
     async commit(beforeClose?: (db: Db) => Promise<void>) {
       // 1. New content-addressed files into place (harmless if the run stopped here: nothing
       //    catalogues them until the working database is renamed; a later run finds them in place).

@@ -19,8 +19,20 @@ import {
   type DuckDBValueConverter,
   type JS,
 } from '@duckdb/node-api';
+import { appendFileSync } from 'node:fs';
 
 const cache = new DuckDBInstanceCache();
+
+/**
+ * Statement profile for engineers: with EDLAKE_SQL_PROFILE=<file>, every statement run through
+ * `Db` appends one JSON line (wall milliseconds and the statement's first 400 characters) to the
+ * file. Off unless set; used to find where a stage spends its time (decision 0305).
+ */
+const PROFILE_FILE = process.env['EDLAKE_SQL_PROFILE'] ?? '';
+function profile(sql: string, t0: number): void {
+  const ms = Math.round((performance.now() - t0) * 10) / 10;
+  appendFileSync(PROFILE_FILE, `${JSON.stringify({ at: new Date().toISOString(), ms, sql: sql.replace(/\s+/g, ' ').slice(0, 400) })}\n`);
+}
 
 export type SqlParams = DuckDBValue[] | Record<string, DuckDBValue>;
 
@@ -92,12 +104,17 @@ export class Db {
 
   /** Run a statement that returns nothing useful. */
   async run(sql: string, params?: SqlParams): Promise<void> {
+    const t0 = PROFILE_FILE ? performance.now() : 0;
     await this.connection.run(sql, params);
+    if (PROFILE_FILE) profile(sql, t0);
   }
 
   /** Run a query and return its rows as plain objects. */
   async all<T extends Row = Row>(sql: string, params?: SqlParams): Promise<T[]> {
-    return plainRows<T>(await this.connection.runAndReadAll(sql, params));
+    const t0 = PROFILE_FILE ? performance.now() : 0;
+    const reader = await this.connection.runAndReadAll(sql, params);
+    if (PROFILE_FILE) profile(sql, t0);
+    return plainRows<T>(reader);
   }
 
   /** First row, or undefined. */

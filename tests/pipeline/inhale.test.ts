@@ -99,6 +99,27 @@ describe('deliveries', () => {
     expect(await attendanceRows(lake)).toHaveLength(3);
   });
 
+  it('inhales files in parallel with the outcome of one at a time: repeats in a run are duplicates of the first in path order', async () => {
+    const landing = baseLanding();
+    for (const d of ['03', '04', '05']) put(landing, `sis/2025-09-${d}/attendance.csv`, ATTENDANCE);
+    // the same bytes under an unknown source (rejected) and under sis (a layout no sis file has):
+    // the second is read on its own, not recorded as a duplicate of a rejected file
+    put(landing, 'mystery/2025-09-03/file.csv', 'a,b\n1,2\n');
+    put(landing, 'sis/2025-09-06/file.csv', 'a,b\n1,2\n');
+    const outcome = (r: Awaited<ReturnType<typeof run>>) =>
+      r.files.map((f) => ({ path: f.path, status: f.status, reason: f.reason ?? null, duplicateOf: f.duplicateOf ?? null, rows: f.rows }));
+    const one = await run(landing, dir('lake'), { threads: 1 });
+    const two = await run(landing, dir('lake'), { threads: 2 });
+    expect(outcome(two)).toEqual(outcome(one));
+    const byPath = new Map(outcome(two).map((f) => [f.path, f]));
+    expect(byPath.get('sis/2025-09-03/attendance.csv')).toMatchObject({ status: 'loaded', rows: { delivered: 3, refined: 3 } });
+    for (const d of ['04', '05']) {
+      expect(byPath.get(`sis/2025-09-${d}/attendance.csv`)).toMatchObject({ status: 'duplicate', duplicateOf: 'sis/2025-09-03/attendance.csv', rows: { delivered: 3, duplicate: 3 } });
+    }
+    expect(byPath.get('mystery/2025-09-03/file.csv')).toMatchObject({ status: 'rejected', reason: 'unknown_source' });
+    expect(byPath.get('sis/2025-09-06/file.csv')).toMatchObject({ status: 'rejected', reason: 'unknown_layout' });
+  });
+
   it('records unreadable, empty, header-only and unknown files as rejected and goes on', async () => {
     const landing = baseLanding();
     put(landing, 'sis/2025-09-03/attendance.csv', ATTENDANCE);
