@@ -88,6 +88,12 @@ export const ModelMeta = z
     overview: z.string().min(1),
     grain: z.string().min(1),
     primary_key: z.array(name).min(1),
+    /**
+     * `table` (default): built once per run. `view`: a view over the models it reads, computed
+     * where it is read (publishing writes it to Parquet like a table). For a model that only
+     * re-keys a large build step: it saves writing the rows twice (decision 0206).
+     */
+    materialized: z.enum(['table', 'view']).default('table'),
     business_rules: z.array(z.string().min(1)).default([]),
     columns: z.array(ColumnMeta).min(1),
     tests: z.array(TestSpec).default([]),

@@ -115,7 +115,12 @@ export async function runModels(db: Db, opts: RunModelsOptions = {}): Promise<Ru
       const m = project.models.get(name)!;
       const t0 = performance.now();
       try {
-        await db.run(`CREATE OR REPLACE TABLE marts.${ident(name)} AS\n${m.sql.trim().replace(/;\s*$/, '')}`);
+        const kind = m.meta.materialized === 'view' ? 'VIEW' : 'TABLE';
+        // a model whose materialization changed: the old object is of the other kind
+        const existing = await db.scalar<string>(`SELECT table_type FROM information_schema.tables WHERE table_catalog = current_database() AND table_schema = 'marts' AND table_name = $1`, [name]);
+        if (existing === 'VIEW' && kind === 'TABLE') await db.run(`DROP VIEW marts.${ident(name)}`);
+        if (existing === 'BASE TABLE' && kind === 'VIEW') await db.run(`DROP TABLE marts.${ident(name)}`);
+        await db.run(`CREATE OR REPLACE ${kind} marts.${ident(name)} AS\n${m.sql.trim().replace(/;\s*$/, '')}`);
       } catch (err) {
         throw new ModelError(name, m.sqlFile, `model ${name} (${m.sqlFile}) failed: ${err instanceof Error ? err.message : String(err)}`);
       }

@@ -134,6 +134,30 @@ describe('runner behaviour', () => {
     }
   });
 
+  it('builds a model declared materialized: view as a view, replacing a table of that name from an earlier build, and back', async () => {
+    const kind = () => db.scalar<string>(`SELECT table_type FROM information_schema.tables WHERE table_schema = 'marts' AND table_name = 'fct_student_attendance_daily'`);
+    // a working database built before the fact became a view
+    await db.run(`CREATE SCHEMA IF NOT EXISTS marts`);
+    await db.run(`DROP VIEW IF EXISTS marts.fct_student_attendance_daily`);
+    await db.run(`CREATE OR REPLACE TABLE marts.fct_student_attendance_daily AS SELECT 1 AS x`);
+    const r = await runModels(db, { select: ['fct_student_attendance_daily'], skipTests: true });
+    expect(await kind()).toBe('VIEW');
+    const days = await db.scalar<number>(`SELECT count(*) FROM marts.bld_enrollment_days`);
+    expect(r.models.find((m) => m.name === 'fct_student_attendance_daily')?.rows).toBe(days);
+    const dir = mkdtempSync(path.join(tmpdir(), 'edlake-sql-'));
+    try {
+      cpSync(DEFAULT_SQL_DIR, dir, { recursive: true });
+      const yml = path.join(dir, 'facts', 'fct_student_attendance_daily.yml');
+      writeFileSync(yml, readFileSync(yml, 'utf8').replace(/^materialized: view\n/m, ''));
+      await runModels(db, { sqlDir: dir, select: ['fct_student_attendance_daily'], skipTests: true });
+      expect(await kind()).toBe('BASE TABLE');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    await runModels(db, { select: ['fct_student_attendance_daily'], skipTests: true });
+    expect(await kind()).toBe('VIEW');
+  });
+
   it('warns when a model’s row count changes by more than the configured share', async () => {
     await runModels(db);
     const before = (await db.scalar<number>(`SELECT count(*) FROM marts.fct_student_attendance_daily`))!;
