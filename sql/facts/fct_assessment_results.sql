@@ -4,6 +4,9 @@
 -- subject, grade and testing window; a window-specific row wins over an any-window one); achievement
 -- levels on the state scale come from seeds.assessment_thresholds by subject and grade.
 WITH active AS (SELECT model_version FROM seeds.prediction_models WHERE is_active),
+-- the active version's links; joined on equalities only (a condition on one side of a LEFT JOIN,
+-- such as the assessment family, made DuckDB compare every result with every link: a nested loop)
+links AS (SELECT * FROM seeds.interim_linking WHERE model_version = (SELECT model_version FROM active)),
 enrolled_grade AS (
   SELECT e.tenant, e.student_key, e.school_year, g.grade_number
   FROM refined.student_school_associations e
@@ -27,18 +30,21 @@ base AS (
     sa.scale_score,
     sa.scale_score_sem,
     sa.percentile,
-    pl.logical_value AS screener_risk
+    pl.logical_value AS screener_risk,
+    -- join keys that are NULL (match nothing) unless the result is an interim one
+    CASE WHEN a.assessment_family = 'interim' THEN lower(a.vendor) END AS link_vendor
   FROM refined.student_assessments sa
   JOIN refined.assessments a ON a.tenant = sa.tenant AND a.assessment_identifier = sa.assessment_identifier AND a.namespace = sa.namespace
   LEFT JOIN marts.bld_descriptor_values subj ON subj.descriptor_type = 'AcademicSubjectDescriptor' AND subj.descriptor_value = a.academic_subject_descriptor
   LEFT JOIN marts.bld_descriptor_values g ON g.descriptor_type = 'GradeLevelDescriptor' AND g.descriptor_value = sa.when_assessed_grade_level_descriptor
   LEFT JOIN enrolled_grade eg ON eg.tenant = sa.tenant AND eg.student_key = sa.student_key AND eg.school_year = sa.school_year
   LEFT JOIN marts.bld_descriptor_values pl
-    ON a.assessment_family = 'screener' AND pl.descriptor_type = 'PerformanceLevelDescriptor' AND pl.descriptor_value = sa.performance_level_descriptor
+    ON pl.descriptor_type = 'PerformanceLevelDescriptor'
+   AND pl.descriptor_value = CASE WHEN a.assessment_family = 'screener' THEN sa.performance_level_descriptor END
 ),
 linked AS (
   -- a window-specific link wins over the any-window one
-  SELECT b.*,
+  SELECT b.* EXCLUDE (link_vendor),
     CASE
       WHEN b.assessment_family = 'state' THEN b.scale_score
       WHEN b.assessment_family = 'interim' AND coalesce(lw.method, la.method) = 'identity' THEN b.scale_score
@@ -46,12 +52,10 @@ linked AS (
     END AS state_scale_score,
     CASE WHEN b.assessment_family = 'interim' THEN coalesce(lw.model_version, la.model_version) END AS linking_model_version
   FROM base b
-  LEFT JOIN seeds.interim_linking lw
-    ON b.assessment_family = 'interim' AND lw.model_version = (SELECT model_version FROM active)
-   AND lw.vendor = lower(b.vendor) AND lw.subject = b.subject AND lw.grade = b.grade_number AND lw.testing_window = b.testing_window
-  LEFT JOIN seeds.interim_linking la
-    ON b.assessment_family = 'interim' AND la.model_version = (SELECT model_version FROM active)
-   AND la.vendor = lower(b.vendor) AND la.subject = b.subject AND la.grade = b.grade_number AND la.testing_window IS NULL
+  LEFT JOIN links lw
+    ON lw.vendor = b.link_vendor AND lw.subject = b.subject AND lw.grade = b.grade_number AND lw.testing_window = b.testing_window
+  LEFT JOIN (SELECT * FROM links WHERE testing_window IS NULL) la
+    ON la.vendor = b.link_vendor AND la.subject = b.subject AND la.grade = b.grade_number
 ),
 cuts AS (
   SELECT assessment_family, subject, grade, list(min_scale_score ORDER BY level) AS cuts
