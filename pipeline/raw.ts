@@ -11,7 +11,7 @@ import { literal, type Db } from '../src/db/duckdb.ts';
 import type { FileRejectionReason } from '../src/quality/reasons.ts';
 import { recogniseCsv, recogniseNdjson, recogniseXml, type Recognised } from './sources/recognise.ts';
 import { sourceByName } from './sources/index.ts';
-import { convertToUtf8, detectDelimiter, detectFormat, firstRecord, readableAsIs, scanFile, splitRecord, type Encoding, type FileScan } from './text.ts';
+import { convertToUtf8, detectDelimiter, detectFormat, firstRecord, readableAsIs, readHead, scanFile, splitRecord, type Encoding, type FileScan } from './text.ts';
 import { xmlRootName, xmlToNdjson } from './xml.ts';
 import { rawFilesDir, rawRowsDir, type WorkDb } from './workdb.ts';
 
@@ -154,7 +154,9 @@ export async function ingestFiles(
   // Landing folders keep every night's files: a file already catalogued at this path with the same
   // size and modification time is not read (nor hashed) again.
   const fresh = delivered.filter((f) => !seen.unchanged(f.path, f.bytes, f.mtimeMs));
-  const scans = await mapPool(fresh, concurrency, async (f): Promise<Scanned> => ({ f, scan: await scanFile(f.abs) }));
+  // the heads are read again when a file is inhaled: holding every file's 256 KiB head while the
+  // whole landing is hashed would grow with the number of files
+  const scans = await mapPool(fresh, concurrency, async (f): Promise<Scanned> => ({ f, scan: { ...(await scanFile(f.abs)), head: '' } }));
 
   // In discovery order: skip what the lake has seen; the first file of a content hash loads, later
   // ones are duplicates of it (or of an earlier run's file).
@@ -245,15 +247,17 @@ async function inhaleNew(db: Db, work: WorkDb, lake: string, f: Delivered, scan:
   if (scan.bytes === 0) return reject(base, 'empty_file', 'the file has no bytes');
   if (!scan.encoding) return reject(base, 'unreadable', scan.notText ?? 'not text');
   if (!source) return reject(base, 'unknown_source', `the landing folder ${JSON.stringify(f.source)} is not a known source`);
-  if (scan.head.trim() === '') return reject(base, 'empty_file', 'the file holds only white space');
+  const encoding = scan.encoding;
+  const head = await readHead(f.abs, encoding);
+  if (head.trim() === '') return reject(base, 'empty_file', 'the file holds only white space');
 
   // Bytes DuckDB can read directly, or a UTF-8 conversion in the staging folder.
   let textPath = f.abs;
-  if (!readableAsIs(scan.encoding)) {
+  if (!readableAsIs(encoding)) {
     textPath = join(work.tmpDir, `${scan.sha256}.utf8`);
-    await convertToUtf8(f.abs, textPath, scan.encoding);
+    await convertToUtf8(f.abs, textPath, encoding);
   }
-  const format = detectFormat(scan.head);
+  const format = detectFormat(head);
   const rowsFile = join(work.rowsDir, `${scan.sha256}.parquet`);
   const prov = (recognised: Recognised) => ({
     file: literal(scan.sha256),
@@ -263,7 +267,7 @@ async function inhaleNew(db: Db, work: WorkDb, lake: string, f: Delivered, scan:
   });
 
   if (format === 'csv') {
-    const headerLine = firstRecord(scan.head);
+    const headerLine = firstRecord(head);
     const delimiter = detectDelimiter(headerLine);
     const header = splitRecord(headerLine, delimiter);
     const recognised = recogniseCsv(source, header, delimiter);
@@ -295,7 +299,7 @@ async function inhaleNew(db: Db, work: WorkDb, lake: string, f: Delivered, scan:
   if (format === 'ndjson') {
     let first: Record<string, unknown>;
     try {
-      const parsed: unknown = JSON.parse(firstRecord(scan.head.trimStart()));
+      const parsed: unknown = JSON.parse(firstRecord(head.trimStart()));
       if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
       first = parsed as Record<string, unknown>;
     } catch (err) {
@@ -322,7 +326,7 @@ async function inhaleNew(db: Db, work: WorkDb, lake: string, f: Delivered, scan:
   }
 
   // XML interchange
-  const root = xmlRootName(scan.head);
+  const root = xmlRootName(head);
   const recognised = root ? recogniseXml(source, root) : undefined;
   if (!recognised) return reject({ ...base, format }, 'unknown_layout', `no ${f.source} layout reads XML root ${JSON.stringify(root ?? '')}`);
   const nd = join(work.tmpDir, `${scan.sha256}.ndjson`);

@@ -5,6 +5,7 @@
 import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import iconv from 'iconv-lite';
 
@@ -94,6 +95,21 @@ export async function scanFile(path: string): Promise<FileScan> {
   else if (head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) encoding = utf8Valid ? 'utf-8-bom' : 'windows-1252';
   else encoding = utf8Valid ? 'utf-8' : 'windows-1252';
   return { sha256, bytes, encoding, head: decodeHead(head, encoding) };
+}
+
+/**
+ * The head of a scanned file again (the scan's own `head` is dropped when many files are scanned
+ * before any is read: 256 KiB each would add up): the same bytes, decoded the same way.
+ */
+export async function readHead(path: string, encoding: Encoding): Promise<string> {
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(HEAD_BYTES);
+    const { bytesRead } = await fh.read(buf, 0, HEAD_BYTES, 0);
+    return decodeHead(buf.subarray(0, bytesRead), encoding);
+  } finally {
+    await fh.close();
+  }
 }
 
 function decodeHead(head: Buffer, encoding: Encoding): string {
