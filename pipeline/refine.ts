@@ -506,7 +506,16 @@ async function stageMapping(
   }
   select.push(`r._ragged AS __ragged`);
   const stg = `${table}_text`;
-  await db.run(`CREATE OR REPLACE TEMP TABLE ${stg} AS SELECT ${select.join(', ')} FROM ${from} WHERE ${where}`);
+  // Each typed value (a date, a number) is converted once, beside its text: the rules (invalid,
+  // range, reference) and the typed table read the conversion instead of repeating it. Repeated, the
+  // date and integer conversions were 95 % of the rule statement's time (decision 0306).
+  const mapped = cols.filter((c) => m.fields[c.name] !== undefined);
+  const converted = new Set(mapped.filter((c) => c.type !== 'VARCHAR' && c.type !== 'VARCHAR[]').map((c) => c.name));
+  const typedName = (c: ColumnContract) => q(`__typed_${c.name}`);
+  /** The typed value of a mapped column, in the staged table `s`. */
+  const typedOf = (c: ColumnContract) => (converted.has(c.name) ? `s.${typedName(c)}` : typedExpr(c, `s.${q(c.name)}`));
+  const conversions = mapped.filter((c) => converted.has(c.name)).map((c) => `, ${typedExpr(c, `s.${q(c.name)}`)} AS ${typedName(c)}`);
+  await db.run(`CREATE OR REPLACE TEMP TABLE ${stg} AS SELECT s.*${conversions.join('')} FROM (SELECT ${select.join(', ')} FROM ${from} WHERE ${where}) s`);
   const ent = literal(contract.entity);
   // The field as delivered: the header name (per file), or for unpivoted items the item's column.
   // One set-based SELECT per rule; the rules of a mapping are sent together as one INSERT (UNION ALL).
@@ -526,7 +535,6 @@ async function stageMapping(
     const nameSql = batch.layout.student ? studentColumnNameSql(ctx) : deliveredNameSql(ctx, sf.declared, sf.field);
     await fail(nameSql, 'unknown_student', `s.${q(sf.raw)}`, `s.${q(sf.field)} IS NULL AND s.${q(sf.raw)} IS NOT NULL`);
   }
-  const mapped = cols.filter((c) => m.fields[c.name] !== undefined);
   // A section named by its SIS identifier that no refined section has (when the section is required).
   for (const c of mapped) {
     const e = m.fields[c.name] as Expr;
@@ -558,7 +566,7 @@ async function stageMapping(
   }
   for (const c of mapped) {
     const col = `s.${q(c.name)}`;
-    const typed = typedExpr(c, col);
+    const typed = typedOf(c);
     const name = fieldOf(c);
     const isStudent = studentFields.some((x) => x.field === c.name);
     if (c.type !== 'VARCHAR' && c.type !== 'VARCHAR[]') {
@@ -578,7 +586,7 @@ async function stageMapping(
     if (c.references && !isStudent) {
       const ref = contractOf(c.references.entity);
       const rc = ref.columns.find((x) => x.name === c.references!.column);
-      const rtyped = rc ? typedExpr(rc, col) : col;
+      const rtyped = rc ? (rc.type === c.type ? typedOf(c) : typedExpr(rc, col)) : col;
       const sameBatch = earlier
         .filter((x) => x.contract.entity === ref.entity && x.mapping.fields[c.references!.column] !== undefined)
         .map((x) => ` AND NOT EXISTS (SELECT 1 FROM ${x.table} y WHERE y.${q(c.references!.column)} = ${rtyped})`)
@@ -608,7 +616,7 @@ async function stageMapping(
     `__row`,
     `__f`,
     `${literal(batch.tenant)} AS tenant`,
-    ...mapped.map((c) => `${typedExpr(c, `s.${q(c.name)}`)} AS ${q(c.name)}`),
+    ...mapped.map((c) => `${typedOf(c)} AS ${q(c.name)}`),
     `__sha AS _file_sha256`,
     `CAST(__row % ${FILE_SHIFT} AS INTEGER) AS _row_number`,
     `__source AS _source`,
