@@ -28,7 +28,8 @@ export function stagingRoot(lake: string): string {
   return join(lake, '.staging');
 }
 
-const WORK_DDL = [
+/** Schemas, bookkeeping tables and the macros of the working database (exported for tests). */
+export const WORK_DDL = [
   `CREATE SCHEMA IF NOT EXISTS raw`,
   `CREATE SCHEMA IF NOT EXISTS quarantine`,
   `CREATE SCHEMA IF NOT EXISTS meta`,
@@ -53,7 +54,10 @@ const WORK_DDL = [
   // '' and whitespace-only as NULL, others trimmed
   `CREATE OR REPLACE MACRO edlake_clean(v) AS nullif(trim(v), '')`,
   // A date in any accepted delivered format: ISO (optionally with a time), M/D/YYYY, MM-DD-YYYY, MMDDYYYY, YYYYMMDD.
+  // Fast path first (decision 0306): a plain ISO date that DuckDB's own cast reads is the value the
+  // rules below give it; anything else (or a cast that fails) goes through them.
   `CREATE OR REPLACE MACRO edlake_date(v) AS CASE
+     WHEN trim(v) LIKE '____-__-__' AND substr(trim(v), 1, 1) BETWEEN '0' AND '9' AND TRY_CAST(trim(v) AS DATE) IS NOT NULL THEN TRY_CAST(trim(v) AS DATE)
      WHEN nullif(trim(v), '') IS NULL THEN NULL
      WHEN regexp_full_match(trim(v), '\\d{4}-\\d{1,2}-\\d{1,2}([T ].*)?') THEN try_strptime(substr(trim(v), 1, 10), ['%Y-%m-%d', '%Y-%m-%-d', '%Y-%-m-%d', '%Y-%-m-%-d'])::DATE
      WHEN regexp_full_match(trim(v), '\\d{1,2}/\\d{1,2}/\\d{4}( .*)?') THEN try_strptime(split_part(trim(v), ' ', 1), '%m/%d/%Y')::DATE
@@ -62,6 +66,8 @@ const WORK_DDL = [
      WHEN regexp_full_match(trim(v), '\\d{8}') THEN try_strptime(trim(v), '%m%d%Y')::DATE
      ELSE NULL END`,
   `CREATE OR REPLACE MACRO edlake_timestamp(v) AS CASE
+     WHEN trim(v) LIKE '____-__-__T__:__:__' AND substr(trim(v), 1, 1) BETWEEN '0' AND '9' AND TRY_CAST(replace(trim(v), 'T', ' ') AS TIMESTAMP) IS NOT NULL
+       THEN TRY_CAST(replace(trim(v), 'T', ' ') AS TIMESTAMP)
      WHEN nullif(trim(v), '') IS NULL THEN NULL
      WHEN regexp_full_match(trim(v), '\\d{4}-\\d{2}-\\d{2}[T ]\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?(Z|[+-]\\d{2}:?\\d{2})?') THEN try_cast(replace(regexp_replace(trim(v), '(Z|[+-]\\d{2}:?\\d{2})$', ''), 'T', ' ') AS TIMESTAMP)
      WHEN regexp_full_match(trim(v), '\\d{1,2}/\\d{1,2}/\\d{4} \\d{1,2}:\\d{2}(:\\d{2})?') THEN coalesce(try_strptime(trim(v), '%m/%d/%Y %H:%M:%S'), try_strptime(trim(v), '%m/%d/%Y %H:%M'))
