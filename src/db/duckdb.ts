@@ -25,13 +25,13 @@ const cache = new DuckDBInstanceCache();
 
 /**
  * Statement profile for engineers: with EDLAKE_SQL_PROFILE=<file>, every statement run through
- * `Db` appends one JSON line (wall milliseconds and the statement's first 400 characters) to the
- * file. Off unless set; used to find where a stage spends its time (decision 0305).
+ * `Db` appends one JSON line (wall milliseconds and the statement's first 400 characters, or
+ * EDLAKE_SQL_PROFILE_CHARS) to the file. Off unless set; used to find where a stage spends its time (decision 0305).
  */
 const PROFILE_FILE = process.env['EDLAKE_SQL_PROFILE'] ?? '';
 function profile(sql: string, t0: number): void {
   const ms = Math.round((performance.now() - t0) * 10) / 10;
-  appendFileSync(PROFILE_FILE, `${JSON.stringify({ at: new Date().toISOString(), ms, sql: sql.replace(/\s+/g, ' ').slice(0, 400) })}\n`);
+  appendFileSync(PROFILE_FILE, `${JSON.stringify({ at: new Date().toISOString(), ms, sql: sql.replace(/\s+/g, ' ').slice(0, Number(process.env['EDLAKE_SQL_PROFILE_CHARS'] ?? 400)) })}\n`);
 }
 
 export type SqlParams = DuckDBValue[] | Record<string, DuckDBValue>;
