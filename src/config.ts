@@ -187,6 +187,17 @@ export const settings = {
       .regex(/^(\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)|\d{1,2}%)$/i, { error: 'expected an amount such as 8GB, 512MB or a share such as 60%' })
       .optional(),
   }),
+  sqlProfile: setting({
+    env: 'EDLAKE_SQL_PROFILE',
+    description:
+      'For engineers finding where time goes: a file to which every DuckDB statement run through edlake appends one JSON line (wall milliseconds and the statement). Off when empty (decision 0305).',
+    schema: z.string().optional(),
+  }),
+  sqlProfileChars: setting({
+    env: 'EDLAKE_SQL_PROFILE_CHARS',
+    description: 'Characters of each statement kept in the SQL profile.',
+    schema: intFromString(1, 10_000_000).default(400),
+  }),
   quarantineLimit: setting({
     env: 'EDLAKE_QUARANTINE_LIMIT',
     flag: 'quarantine-limit',
