@@ -92,44 +92,48 @@ describe('runner behaviour', () => {
     expect(r.tests.every((t) => r.models.some((m) => t.model === m.name))).toBe(true);
   });
 
-  it('a failing model rolls the whole build back and names the model and its file', async () => {
+  /**
+   * A build whose last view fails after dim_school was rebuilt with one school fewer (dim_course,
+   * which reads only refined tables, may be ordered before dim_school: a failure there proves
+   * nothing). Returns the error and dim_school's row count before the build.
+   */
+  async function buildWithFailingView(commit: 'once' | 'each-model'): Promise<{ err: unknown; before: number }> {
     await runModels(db, { select: ['dim_school'] });
-    const before = await db.scalar<number>(`SELECT count(*) FROM marts.dim_school`);
+    const before = (await db.scalar<number>(`SELECT count(*) FROM marts.dim_school`))!;
     const dir = mkdtempSync(path.join(tmpdir(), 'edlake-sql-'));
     try {
       cpSync(DEFAULT_SQL_DIR, dir, { recursive: true });
       writeFileSync(path.join(dir, 'views', 'v_performance_correlations.sql'), 'SELECT no_such_column FROM marts.dim_school');
       await db.run('DELETE FROM refined.schools WHERE school_id = $1', ['6000002']);
-      const err = await runModels(db, { sqlDir: dir }).catch((e: unknown) => e);
+      return { err: await runModels(db, { sqlDir: dir, commit }).catch((e: unknown) => e), before };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('a failing model rolls the whole build back and names the model and its file', async () => {
+    try {
+      const { err, before } = await buildWithFailingView('once');
       expect(err).toBeInstanceOf(ModelError);
       expect((err as ModelError).model).toBe('v_performance_correlations');
       expect((err as Error).message).toMatch(/v_performance_correlations\.sql/);
-      // dim_school was rebuilt (one school fewer) before the view failed, and rolled back (dim_course,
-      // which reads only refined tables, may be ordered before dim_school: a failure there proved nothing)
+      // dim_school was rebuilt (one school fewer) before the view failed, and rolled back
       expect(await db.scalar<number>(`SELECT count(*) FROM marts.dim_school`)).toBe(before);
     } finally {
-      rmSync(dir, { recursive: true, force: true });
       await writeDistrict(db, makeDistrict());
     }
   });
 
   it('with commit each-model, a failing model keeps the models built before it (for a database the caller discards)', async () => {
-    await runModels(db, { select: ['dim_school'] });
-    const before = await db.scalar<number>(`SELECT count(*) FROM marts.dim_school`);
-    const dir = mkdtempSync(path.join(tmpdir(), 'edlake-sql-'));
     try {
-      cpSync(DEFAULT_SQL_DIR, dir, { recursive: true });
-      writeFileSync(path.join(dir, 'views', 'v_performance_correlations.sql'), 'SELECT no_such_column FROM marts.dim_school');
-      await db.run('DELETE FROM refined.schools WHERE school_id = $1', ['6000002']);
-      const err = await runModels(db, { sqlDir: dir, commit: 'each-model' }).catch((e: unknown) => e);
+      const { err, before } = await buildWithFailingView('each-model');
       expect((err as ModelError).model).toBe('v_performance_correlations');
       // dim_school was rebuilt with one school fewer and committed before the view failed
-      expect(await db.scalar<number>(`SELECT count(*) FROM marts.dim_school`)).toBe(before! - 1);
+      expect(await db.scalar<number>(`SELECT count(*) FROM marts.dim_school`)).toBe(before - 1);
       // the connection is usable: no transaction was left open
       await db.run('BEGIN TRANSACTION');
       await db.run('ROLLBACK');
     } finally {
-      rmSync(dir, { recursive: true, force: true });
       await writeDistrict(db, makeDistrict());
     }
   });
