@@ -154,9 +154,7 @@ export async function ingestFiles(
   // Landing folders keep every night's files: a file already catalogued at this path with the same
   // size and modification time is not read (nor hashed) again.
   const fresh = delivered.filter((f) => !seen.unchanged(f.path, f.bytes, f.mtimeMs));
-  // the heads are read again when a file is inhaled: holding every file's 256 KiB head while the
-  // whole landing is hashed would grow with the number of files
-  const scans = await mapPool(fresh, concurrency, async (f): Promise<Scanned> => ({ f, scan: { ...(await scanFile(f.abs)), head: '' } }));
+  const scans = await mapPool(fresh, concurrency, async (f): Promise<Scanned> => ({ f, scan: await scanFile(f.abs) }));
 
   // In discovery order: skip what the lake has seen; the first file of a content hash loads, later
   // ones are duplicates of it (or of an earlier run's file).

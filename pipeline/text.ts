@@ -18,8 +18,6 @@ export interface FileScan {
   encoding: Encoding | undefined;
   /** Why the bytes are not text, when they are not. */
   notText?: string;
-  /** First bytes (up to 256 KiB) decoded, BOM removed; for the header and the format. */
-  head: string;
 }
 
 const HEAD_BYTES = 256 * 1024;
@@ -44,7 +42,7 @@ export function incompleteUtf8Tail(b: Uint8Array): number {
   return 0;
 }
 
-/** Hash the file and judge its encoding in one streaming pass. */
+/** Hash the file and judge its encoding in one streaming pass (its head is read by `readHead`). */
 export async function scanFile(path: string): Promise<FileScan> {
   const hash = createHash('sha256');
   let utf8Valid = true;
@@ -85,21 +83,21 @@ export async function scanFile(path: string): Promise<FileScan> {
   if (carry) utf8Valid = false;
   const head = Buffer.concat(headChunks);
   const sha256 = hash.digest('hex');
-  if (bytes === 0) return { sha256, bytes, encoding: undefined, notText: 'the file is empty', head: '' };
+  if (bytes === 0) return { sha256, bytes, encoding: undefined, notText: 'the file is empty' };
   let encoding: Encoding;
   if (head[0] === 0xff && head[1] === 0xfe) encoding = 'utf-16le';
   else if (head[0] === 0xfe && head[1] === 0xff) encoding = 'utf-16be';
-  else if (nul > 0) return { sha256, bytes, encoding: undefined, notText: 'the file holds NUL bytes: binary, not text', head: '' };
+  else if (nul > 0) return { sha256, bytes, encoding: undefined, notText: 'the file holds NUL bytes: binary, not text' };
   else if (controls > Math.max(2, Math.min(bytes, HEAD_BYTES) / 1000))
-    return { sha256, bytes, encoding: undefined, notText: `the file holds ${controls} control byte(s): binary, not text`, head: '' };
+    return { sha256, bytes, encoding: undefined, notText: `the file holds ${controls} control byte(s): binary, not text` };
   else if (head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) encoding = utf8Valid ? 'utf-8-bom' : 'windows-1252';
   else encoding = utf8Valid ? 'utf-8' : 'windows-1252';
-  return { sha256, bytes, encoding, head: decodeHead(head, encoding) };
+  return { sha256, bytes, encoding };
 }
 
 /**
- * The head of a scanned file again (the scan's own `head` is dropped when many files are scanned
- * before any is read: 256 KiB each would add up): the same bytes, decoded the same way.
+ * A text file's first bytes (up to 256 KiB) decoded, BOM removed: for the header line and the
+ * format. Read when the file is inhaled, not kept by the scan (a whole landing is scanned first).
  */
 export async function readHead(path: string, encoding: Encoding): Promise<string> {
   const fh = await open(path, 'r');
