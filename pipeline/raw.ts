@@ -213,17 +213,27 @@ export async function ingestFiles(
   return out;
 }
 
-/** Run `fn` over `items` with at most `limit` calls in flight; results in the items' order. */
-async function mapPool<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+/**
+ * Run `fn` over `items` with at most `limit` calls in flight; results in the items' order. When a
+ * call fails, no new call starts and the first error is thrown once the calls in flight have
+ * settled (the caller then closes the connections they used, never under a running query).
+ */
+export async function mapPool<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
   let next = 0;
+  let failed: { error: unknown } | undefined;
   const worker = async () => {
-    while (next < items.length) {
+    while (!failed && next < items.length) {
       const k = next++;
-      out[k] = await fn(items[k] as T);
+      try {
+        out[k] = await fn(items[k] as T);
+      } catch (error) {
+        failed ??= { error };
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failed) throw failed.error;
   return out;
 }
 

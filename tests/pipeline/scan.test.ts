@@ -5,6 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { mapPool } from '../../pipeline/raw.ts';
 import { incompleteUtf8Tail, scanFile } from '../../pipeline/text.ts';
 import { removeDir, sha256File, tempDir } from './helpers.ts';
 
@@ -62,5 +63,29 @@ describe('scanFile', () => {
     expect(incompleteUtf8Tail(Buffer.from([0xe2, 0x82]))).toBe(2);
     expect(incompleteUtf8Tail(Buffer.from([0xf0, 0x9f, 0x98]))).toBe(3);
     expect(incompleteUtf8Tail(Buffer.from([0xf0, 0x9f, 0x98, 0x80]))).toBe(0);
+  });
+});
+
+describe('mapPool (the raw stage’s file pool)', () => {
+  it('keeps the items’ order whatever order the calls finish in', async () => {
+    const delays = [30, 5, 20, 1, 10];
+    const out = await mapPool(delays, 2, async (ms) => new Promise<number>((r) => setTimeout(() => r(ms * 2), ms)));
+    expect(out).toEqual([60, 10, 40, 2, 20]);
+  });
+
+  it('after a failure starts nothing new, lets the call in flight finish, then throws the first error', async () => {
+    const started: number[] = [];
+    const finished: number[] = [];
+    const err = await mapPool([0, 1, 2, 3, 4, 5], 2, async (i) => {
+      started.push(i);
+      if (i === 0) throw new Error('file 0 failed');
+      await new Promise((r) => setTimeout(r, 30));
+      finished.push(i);
+      return i;
+    }).catch((e: unknown) => e);
+    expect((err as Error).message).toBe('file 0 failed');
+    // item 1 was in flight when item 0 failed: it ran to its end before the pool returned
+    expect(started).toEqual([0, 1]);
+    expect(finished).toEqual([1]);
   });
 });
