@@ -20,6 +20,7 @@ import {
   type JS,
 } from '@duckdb/node-api';
 import { appendFileSync } from 'node:fs';
+import { settings } from '../config.ts';
 
 const cache = new DuckDBInstanceCache();
 
@@ -29,9 +30,17 @@ const cache = new DuckDBInstanceCache();
  * EDLAKE_SQL_PROFILE_CHARS) to the file. Off unless set; used to find where a stage spends its time (decision 0305).
  */
 const PROFILE_FILE = process.env['EDLAKE_SQL_PROFILE'] ?? '';
+// read once, with the same rule as src/config.ts (settings.sqlProfileChars): the settings are read
+// here, below the configuration, because every DuckDB statement passes through this module
+const PROFILE_CHARS = PROFILE_FILE ? profileChars(process.env['EDLAKE_SQL_PROFILE_CHARS']) : 0;
+function profileChars(raw: string | undefined): number {
+  const parsed = settings.sqlProfileChars.schema.safeParse(raw);
+  if (!parsed.success) throw new Error(`EDLAKE_SQL_PROFILE_CHARS: ${parsed.error.issues[0]?.message ?? 'invalid'} (got ${JSON.stringify(raw)})`);
+  return parsed.data;
+}
 function profile(sql: string, t0: number): void {
   const ms = Math.round((performance.now() - t0) * 10) / 10;
-  appendFileSync(PROFILE_FILE, `${JSON.stringify({ at: new Date().toISOString(), ms, sql: sql.replace(/\s+/g, ' ').slice(0, Number(process.env['EDLAKE_SQL_PROFILE_CHARS'] ?? 400)) })}\n`);
+  appendFileSync(PROFILE_FILE, `${JSON.stringify({ at: new Date().toISOString(), ms, sql: sql.replace(/\s+/g, ' ').slice(0, PROFILE_CHARS) })}\n`);
 }
 
 export type SqlParams = DuckDBValue[] | Record<string, DuckDBValue>;
