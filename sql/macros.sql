@@ -31,3 +31,9 @@ CREATE OR REPLACE MACRO edlake_norm_cdf(x) AS 0.5 * (1 + edlake_erf(x / sqrt(2))
 
 -- Safe ratio: NULL when the denominator is 0 or NULL.
 CREATE OR REPLACE MACRO edlake_ratio(num, den) AS CASE WHEN den IS NULL OR den = 0 THEN NULL ELSE num / den END;
+
+-- Whether x is in the chunk being built. A model declared with `chunks:` in its metadata is built one
+-- range of an integer column at a time (decision 0207); the runner sets the two variables for each
+-- range and resets them after the model. The project refuses a model that calls this macro without
+-- declaring chunks (outside a chunked build the range is not set and nothing would be selected).
+CREATE OR REPLACE MACRO edlake_in_chunk(x) AS x >= getvariable('edlake_chunk_from') AND x < getvariable('edlake_chunk_to');

@@ -94,6 +94,23 @@ export const ModelMeta = z
      * re-keys a large build step: it saves writing the rows twice (decision 0206).
      */
     materialized: z.enum(['table', 'view']).default('table'),
+    /**
+     * Build the table in chunks, one range of an integer column of a model it reads at a time
+     * (decision 0207): the runner splits that column's range into ceil(rows / rows_per_chunk)
+     * ranges, creates the table from the first and appends the others. The SQL keeps its rows to
+     * the current range with `edlake_in_chunk(<column>)`. For a model whose intermediate state
+     * grows with the district (at 1,000,000 students, the student-day build) so that its memory
+     * stays that of one chunk.
+     */
+    chunks: z
+      .object({
+        /** `<model>.<column>`: an integer column of a model this one reads, e.g. a student number. */
+        over: z.string().regex(/^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$/, { error: 'expected <model>.<column>' }),
+        /** Rows of that model per chunk. */
+        rows_per_chunk: z.number().int().positive(),
+      })
+      .strict()
+      .optional(),
     business_rules: z.array(z.string().min(1)).default([]),
     columns: z.array(ColumnMeta).min(1),
     tests: z.array(TestSpec).default([]),

@@ -84,6 +84,7 @@ export function loadProject(dir: string = DEFAULT_SQL_DIR): Project {
       if (d === m.name) throw new MetadataError(`${m.sqlFile}: the model reads itself (marts.${d})`);
       if (!models.has(d)) throw new MetadataError(`${m.sqlFile}: reads marts.${d}, which no model in ${dir} creates`);
     }
+    checkChunks(m);
   }
   const macrosFile = path.join(dir, 'macros.sql');
   const projectFile = path.join(dir, 'project.yml');
@@ -94,6 +95,24 @@ export function loadProject(dir: string = DEFAULT_SQL_DIR): Project {
     order: topologicalOrder(models),
     meta: existsSync(projectFile) ? parseProjectMeta(readFileSync(projectFile, 'utf8'), projectFile) : { overview: '', tests: [] },
   };
+}
+
+/**
+ * A chunked model (decision 0207) is a table, reads the model its chunks are taken over, and keeps
+ * its rows to the chunk with edlake_in_chunk; a model that calls edlake_in_chunk declares chunks
+ * (outside a chunked build the macro's range is not set and it would select nothing).
+ */
+function checkChunks(m: Model): void {
+  const usesMacro = /\bedlake_in_chunk\s*\(/i.test(stripComments(m.sql));
+  const c = m.meta.chunks;
+  if (!c) {
+    if (usesMacro) throw new MetadataError(`${m.metaFile}: the SQL calls edlake_in_chunk but the metadata declares no chunks`);
+    return;
+  }
+  if (m.meta.materialized !== 'table') throw new MetadataError(`${m.metaFile}: chunks: only a table can be built in chunks, not a ${m.meta.materialized}`);
+  const over = c.over.split('.')[0]!;
+  if (!m.dependsOn.includes(over)) throw new MetadataError(`${m.metaFile}: chunks.over: ${c.over} is not a column of a model the SQL reads (marts.${over})`);
+  if (!usesMacro) throw new MetadataError(`${m.metaFile}: chunks: the SQL must keep its rows to the chunk with edlake_in_chunk(<column>)`);
 }
 
 /** Kahn's algorithm, alphabetical among ready models so that the order is stable. Names a cycle. */

@@ -24,6 +24,8 @@ export interface ModelResult {
   layer: string;
   ms: number;
   rows: number;
+  /** Statements the table was built in (models declared with chunks, decision 0207). */
+  chunks?: number;
 }
 
 export interface RunModelsOptions {
@@ -114,18 +116,41 @@ export async function runModels(db: Db, opts: RunModelsOptions = {}): Promise<Ru
     for (const [k, name] of names.entries()) {
       const m = project.models.get(name)!;
       const t0 = performance.now();
+      let ranges: ChunkRange[] | undefined;
       try {
         const kind = m.meta.materialized === 'view' ? 'VIEW' : 'TABLE';
         // a model whose materialization changed: the old object is of the other kind
         const existing = await db.scalar<string>(`SELECT table_type FROM information_schema.tables WHERE table_catalog = current_database() AND table_schema = 'marts' AND table_name = $1`, [name]);
         if (existing === 'VIEW' && kind === 'TABLE') await db.run(`DROP VIEW marts.${ident(name)}`);
         if (existing === 'BASE TABLE' && kind === 'VIEW') await db.run(`DROP TABLE marts.${ident(name)}`);
-        await db.run(`CREATE OR REPLACE ${kind} marts.${ident(name)} AS\n${m.sql.trim().replace(/;\s*$/, '')}`);
+        const body = m.sql.trim().replace(/;\s*$/, '');
+        if (!m.meta.chunks) {
+          await db.run(`CREATE OR REPLACE ${kind} marts.${ident(name)} AS\n${body}`);
+        } else {
+          ranges = await chunkRanges(db, m.meta.chunks);
+          try {
+            for (const [i, r] of ranges.entries()) {
+              // integers the runner computed from the database, never client input
+              await db.run(`SET VARIABLE edlake_chunk_from = ${r.from}::BIGINT`);
+              await db.run(`SET VARIABLE edlake_chunk_to = ${r.to}::BIGINT`);
+              await db.run(i === 0 ? `CREATE OR REPLACE TABLE marts.${ident(name)} AS\n${body}` : `INSERT INTO marts.${ident(name)}\n${body}`);
+            }
+          } finally {
+            await db.run('RESET VARIABLE edlake_chunk_from');
+            await db.run('RESET VARIABLE edlake_chunk_to');
+          }
+        }
       } catch (err) {
         throw new ModelError(name, m.sqlFile, `model ${name} (${m.sqlFile}) failed: ${err instanceof Error ? err.message : String(err)}`);
       }
       const rows = (await db.scalar<number>(`SELECT count(*) FROM marts.${ident(name)}`)) ?? 0;
-      const result: ModelResult = { name, layer: m.layer, ms: Math.round((performance.now() - t0) * 10) / 10, rows };
+      const result: ModelResult = {
+        name,
+        layer: m.layer,
+        ms: Math.round((performance.now() - t0) * 10) / 10,
+        rows,
+        ...(ranges ? { chunks: ranges.length } : {}),
+      };
       models.push(result);
       opts.onModel?.(result, k, names.length);
     }
@@ -153,6 +178,32 @@ export async function runModels(db: Db, opts: RunModelsOptions = {}): Promise<Ru
     if (inTransaction) await db.run('ROLLBACK');
     throw err;
   }
+}
+
+/** One chunk of a chunked model: the rows whose chunk column is in [from, to). */
+export interface ChunkRange {
+  from: number;
+  to: number;
+}
+
+/**
+ * The chunks of a model declared with `chunks` (decision 0207): the range of the column split into
+ * ceil(rows / rows_per_chunk) equal ranges (one when the model over which it is chunked is small,
+ * so that a small district builds in one statement as before), of sizes that differ by one at
+ * most. The ranges cover min..max exactly.
+ */
+export async function chunkRanges(db: Db, spec: { over: string; rows_per_chunk: number }): Promise<ChunkRange[]> {
+  const [model, column] = spec.over.split('.') as [string, string];
+  const row = await db.one<{ lo: number | null; hi: number | null; n: number }>(
+    `SELECT min(${ident(column)})::BIGINT AS lo, max(${ident(column)})::BIGINT AS hi, count(*) AS n FROM marts.${ident(model)}`,
+  );
+  if (!row || row.lo === null || row.hi === null) return [{ from: 0, to: 0 }];
+  const { lo, hi } = row;
+  const span = hi - lo + 1;
+  const n = Math.min(span, Math.max(1, Math.ceil(row.n / spec.rows_per_chunk)));
+  // the k-th range starts at lo + floor(k * span / n): sizes differ by one at most
+  const start = (k: number) => lo + Math.floor((k * span) / n);
+  return Array.from({ length: n }, (_, k) => ({ from: start(k), to: start(k + 1) }));
 }
 
 /**

@@ -7,6 +7,9 @@
 -- enrollments need the ranking; everyone else's days pass as they are.
 -- A day with no attendance record is a day present; a recorded event counts its absent fraction from
 -- seeds.attendance_codes (several events on one day: the largest fraction, at most 1).
+-- Built in chunks of students (decision 0207, `chunks:` in the metadata): every row of a student
+-- depends only on that student's enrollments and events, so each chunk keeps its students'
+-- enrollments and events (edlake_in_chunk) and the chunks together are the whole table.
 WITH schools AS (
   SELECT DISTINCT tenant, school_id, school_num FROM marts.bld_calendar_days
 ),
@@ -18,6 +21,7 @@ e AS (
   JOIN marts.bld_student_numbers s ON s.tenant = e.tenant AND s.student_key = e.student_key
   JOIN schools c ON c.tenant = e.tenant AND c.school_id = e.school_id
   LEFT JOIN marts.bld_as_of a ON a.tenant = e.tenant
+  WHERE edlake_in_chunk(s.student_num)
 ),
 counted AS (
   -- the counted days of each school and year, numbered 1, 2, ... in date order
@@ -68,6 +72,7 @@ events AS (
   JOIN schools c ON c.tenant = ev.tenant AND c.school_id = ev.school_id
   LEFT JOIN marts.bld_descriptor_values d
     ON d.descriptor_type = 'AttendanceEventCategoryDescriptor' AND d.descriptor_value = ev.attendance_event_category_descriptor
+  WHERE edlake_in_chunk(s.student_num)
   GROUP BY ALL
 ),
 window_events AS (

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Db } from '../../src/db/duckdb.ts';
 import { DEFAULT_SQL_DIR, loadProject, referencedRelations, topologicalOrder, withDependencies } from '../../pipeline/models/project.ts';
 import { MetadataError } from '../../pipeline/models/metadata.ts';
-import { ModelError, runModels } from '../../pipeline/models/runner.ts';
+import { ModelError, chunkRanges, runModels } from '../../pipeline/models/runner.ts';
 import { DEFAULT_SEEDS_DIR } from '../../seeds/load.ts';
 import { fitCalibration, writeCalibration } from '../../pipeline/predict/calibrate.ts';
 import { TENANT, key, makeDistrict, writeDistrict } from './district.ts';
@@ -73,6 +73,52 @@ describe('the SQL project', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('refuses a chunked model that is not a table, is chunked over a model it does not read, or does not keep to its chunk, and a model that calls edlake_in_chunk undeclared', () => {
+    const cases: Array<[string, (yml: string, sql: string) => [string, string], RegExp]> = [
+      ['view', (yml, sql) => [yml.replace(/^chunks:/m, 'materialized: view\nchunks:'), sql], /bld_enrollment_days\.yml: chunks: only a table can be built in chunks, not a view/],
+      ['over', (yml, sql) => [yml.replace('over: bld_student_numbers.student_num', 'over: dim_school.school_num'), sql], /chunks\.over: dim_school\.school_num is not a column of a model the SQL reads \(marts\.dim_school\)/],
+      ['no macro', (yml, sql) => [yml, sql.replaceAll('edlake_in_chunk(s.student_num)', 'true')], /bld_enrollment_days\.yml: chunks: the SQL must keep its rows to the chunk with edlake_in_chunk/],
+      ['undeclared', (yml, sql) => [yml.replace(/^chunks:.*\n/m, ''), sql], /bld_enrollment_days\.yml: the SQL calls edlake_in_chunk but the metadata declares no chunks/],
+    ];
+    for (const [label, edit, message] of cases) {
+      const dir = mkdtempSync(path.join(tmpdir(), 'edlake-sql-'));
+      try {
+        cpSync(DEFAULT_SQL_DIR, dir, { recursive: true });
+        const yml = path.join(dir, 'build', 'bld_enrollment_days.yml');
+        const sql = path.join(dir, 'build', 'bld_enrollment_days.sql');
+        const [y, q] = edit(readFileSync(yml, 'utf8'), readFileSync(sql, 'utf8'));
+        expect(y + q, `${label}: the edit applies`).not.toBe(readFileSync(yml, 'utf8') + readFileSync(sql, 'utf8'));
+        writeFileSync(yml, y);
+        writeFileSync(sql, q);
+        expect(() => loadProject(dir), label).toThrow(message);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+  });
+});
+
+describe('chunk ranges', () => {
+  it('split the column into ceil(rows / rows_per_chunk) contiguous ranges of near-equal size that cover min..max', async () => {
+    const db = await Db.open(':memory:');
+    try {
+      await db.run(`CREATE SCHEMA marts`);
+      await db.run(`CREATE TABLE marts.nums AS SELECT (range + 1)::INTEGER AS n FROM range(10)`);
+      expect(await chunkRanges(db, { over: 'nums.n', rows_per_chunk: 3 })).toEqual([
+        { from: 1, to: 3 },
+        { from: 3, to: 6 },
+        { from: 6, to: 8 },
+        { from: 8, to: 11 },
+      ]);
+      expect(await chunkRanges(db, { over: 'nums.n', rows_per_chunk: 10 })).toEqual([{ from: 1, to: 11 }]);
+      expect(await chunkRanges(db, { over: 'nums.n', rows_per_chunk: 1 })).toHaveLength(10);
+      await db.run(`DELETE FROM marts.nums`);
+      expect(await chunkRanges(db, { over: 'nums.n', rows_per_chunk: 3 })).toEqual([{ from: 0, to: 0 }]);
+    } finally {
+      db.close();
+    }
+  });
 });
 
 describe('runner behaviour', () => {
@@ -136,6 +182,29 @@ describe('runner behaviour', () => {
     } finally {
       await writeDistrict(db, makeDistrict());
     }
+  });
+
+  it('builds the student days in chunks of students with the same rows as in one statement', async () => {
+    const one = await runModels(db, { select: ['bld_enrollment_days'], skipTests: true });
+    expect(one.models.find((m) => m.name === 'bld_enrollment_days')?.chunks).toBe(1);
+    await db.run(`CREATE OR REPLACE TEMP TABLE days_one AS SELECT * FROM marts.bld_enrollment_days`);
+    const students = (await db.scalar<number>(`SELECT count(*) FROM marts.bld_student_numbers`))!;
+    const dir = mkdtempSync(path.join(tmpdir(), 'edlake-sql-'));
+    try {
+      cpSync(DEFAULT_SQL_DIR, dir, { recursive: true });
+      const yml = path.join(dir, 'build', 'bld_enrollment_days.yml');
+      writeFileSync(yml, readFileSync(yml, 'utf8').replace(/rows_per_chunk: \d+/, 'rows_per_chunk: 7'));
+      const r = await runModels(db, { sqlDir: dir, select: ['bld_enrollment_days'], skipTests: true });
+      expect(r.models.find((m) => m.name === 'bld_enrollment_days')?.chunks).toBe(Math.ceil(students / 7));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const count = (t: string) => db.scalar<number>(`SELECT count(*) FROM ${t}`);
+    expect(await count('days_one')).toBeGreaterThan(students * 10);
+    expect(await count('(SELECT * FROM days_one EXCEPT ALL SELECT * FROM marts.bld_enrollment_days)')).toBe(0);
+    expect(await count('(SELECT * FROM marts.bld_enrollment_days EXCEPT ALL SELECT * FROM days_one)')).toBe(0);
+    // the variables are reset after the model: the macro selects nothing outside a chunked build
+    expect(await db.scalar<number>(`SELECT count(*) FROM marts.bld_student_numbers WHERE edlake_in_chunk(student_num)`)).toBe(0);
   });
 
   it('builds a model declared materialized: view as a view, replacing a table of that name from an earlier build, and back', async () => {
