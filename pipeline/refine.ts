@@ -694,8 +694,11 @@ async function upsert(
   const valueOf = owned.length === 0 ? `1` : `struct_pack(${owned.map((c) => `${q(c)} := t.${q(c)}`).join(', ')})`;
   const target = `refined.${q(contract.entity)}`;
 
+  // The rows that broke no rule, as a view: at 1,000,000 students a copy of a large batch's typed
+  // table cost as much as building it, while the anti-join with the (small) failures is cheap to
+  // repeat. Conflicting duplicates found below join tmp_fails and so leave the view as well.
   await db.run(
-    `CREATE OR REPLACE TEMP TABLE tmp_ok AS
+    `CREATE OR REPLACE TEMP VIEW tmp_ok AS
      SELECT t.* FROM ${table} t WHERE NOT EXISTS (SELECT 1 FROM tmp_fails f WHERE f.row_id = t.__row)`,
   );
   if (!derived && owned.length > 0) {
@@ -718,7 +721,6 @@ async function upsert(
     );
     if (((await db.scalar<number>(`SELECT count(*)::INTEGER FROM tmp_conflicts`)) ?? 0) > 0) {
       await db.run(`INSERT INTO tmp_fails SELECT * FROM tmp_conflicts`);
-      await db.run(`DELETE FROM tmp_ok WHERE __row IN (SELECT row_id FROM tmp_conflicts)`);
     }
   }
   // Per key: the rows in delivery order; a row is a duplicate when its values equal those of the
@@ -747,20 +749,21 @@ async function upsert(
      FROM tmp_seq`,
   );
   // What is written: derived, the first row of a new key; otherwise the last row of each key,
-  // unless it equals what is refined.
-  await db.run(
-    `CREATE OR REPLACE TEMP TABLE tmp_new AS
-     SELECT * EXCLUDE (__same_as_prev, __pos, __n, __same) FROM tmp_seq
-     WHERE ${derived ? '__pos = 1 AND NOT existed' : '__pos = __n AND NOT (existed AND __same)'}`,
+  // unless it equals what is refined. Read from tmp_seq with that condition (no third copy).
+  const written = derived ? 't.__pos = 1 AND NOT t.existed' : 't.__pos = t.__n AND NOT (t.existed AND t.__same)';
+  const counts = await db.one<{ ins: number; upd: number }>(
+    `SELECT count(*) FILTER (WHERE NOT existed)::INTEGER AS ins, count(*) FILTER (WHERE existed)::INTEGER AS upd FROM tmp_seq t WHERE ${written}`,
   );
-  await db.run(`DROP TABLE tmp_seq`);
-  const counts = await db.one<{ ins: number; upd: number }>(`SELECT count(*) FILTER (WHERE NOT existed)::INTEGER AS ins, count(*) FILTER (WHERE existed)::INTEGER AS upd FROM tmp_new`);
   if (!derived && (counts?.upd ?? 0) > 0) {
     const setCols = [...owned, '_file_sha256', '_row_number', '_source'];
-    await db.run(`UPDATE ${target} AS x SET ${setCols.map((c) => `${q(c)} = t.${q(c)}`).join(', ')} FROM tmp_new t WHERE t.existed AND ${pkEq('x', 't')}`);
+    await db.run(`UPDATE ${target} AS x SET ${setCols.map((c) => `${q(c)} = t.${q(c)}`).join(', ')} FROM tmp_seq t WHERE t.existed AND ${written} AND ${pkEq('x', 't')}`);
   }
   const insertCols = colsInTable.filter((c) => c !== '__row' && c !== '__f' && c !== '__ragged');
-  await db.run(`INSERT INTO ${target} (${insertCols.map(q).join(', ')}) SELECT ${insertCols.map((c) => `t.${q(c)}`).join(', ')} FROM tmp_new t WHERE NOT t.existed`);
+  if ((counts?.ins ?? 0) > 0) {
+    await db.run(`INSERT INTO ${target} (${insertCols.map(q).join(', ')}) SELECT ${insertCols.map((c) => `t.${q(c)}`).join(', ')} FROM tmp_seq t WHERE NOT t.existed AND ${written}`);
+  }
+  await db.run(`DROP TABLE tmp_seq`);
+  await db.run(`DROP VIEW tmp_ok`);
   const e = (entities[contract.entity] ??= { inserted: 0, updated: 0 });
   e.inserted += counts?.ins ?? 0;
   if (!derived) e.updated += counts?.upd ?? 0;

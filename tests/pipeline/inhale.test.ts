@@ -99,6 +99,44 @@ describe('deliveries', () => {
     expect(await attendanceRows(lake)).toHaveLength(3);
   });
 
+  it('a later delivery replaces a changed row, counts an unchanged one as a duplicate and adds a new one, in one run or across runs', async () => {
+    const header = 'student_id,school_code,grade_level,entry_date,entry_code,exit_date,exit_code\n';
+    const first = header + '1000001,6011111,4,2025-08-20,E1,,\n1000002,6011111,4,2025-08-20,E1,,\n1000003,6011111,5,2025-08-20,E1,,\n';
+    // a day later: 1000002 withdrew (exit date and code), 1000003 re-entered after a gap (a new enrollment)
+    const later = header + '1000001,6011111,4,2025-08-20,E1,,\n1000002,6011111,4,2025-08-20,E1,2025-09-01,T1\n1000003,6011111,5,2025-08-20,E1,,\n1000003,6011111,5,2025-09-02,E2,,\n';
+    const enrollments = (lake: string) =>
+      withLake(lake, (db) => db.all(`SELECT student_key, CAST(entry_date AS VARCHAR) AS entry, CAST(exit_withdraw_date AS VARCHAR) AS exit FROM refined.student_school_associations ORDER BY ALL`));
+    const expected = [
+      ['1000001', '2025-08-20', null],
+      ['1000002', '2025-08-20', '2025-09-01'],
+      ['1000003', '2025-08-20', null],
+      ['1000003', '2025-09-02', null],
+    ]
+      .map(([id, entry, exit]) => ({ student_key: hmacKey('district', id as string), entry, exit }))
+      .sort((a, b) => (a.student_key === b.student_key ? (a.entry! < b.entry! ? -1 : 1) : a.student_key < b.student_key ? -1 : 1));
+    const laterFile = (r: Awaited<ReturnType<typeof run>>) => r.files.find((f) => f.path === 'sis/2025-09-02/school_enrollment.csv')?.rows;
+    const changed = { delivered: 4, refined: 2, quarantined: 0, duplicate: 2, skipped: 0 };
+
+    const apart = baseLanding();
+    put(apart, 'sis/2025-09-01/school_enrollment.csv', first);
+    const lakeApart = dir('lake');
+    expect((await run(apart, lakeApart)).entities['student_school_associations']).toEqual({ inserted: 3, updated: 0 });
+    put(apart, 'sis/2025-09-02/school_enrollment.csv', later);
+    const second = await run(apart, lakeApart);
+    expect(laterFile(second)).toEqual(changed);
+    expect(second.entities['student_school_associations']).toEqual({ inserted: 1, updated: 1 });
+    expect(await enrollments(lakeApart)).toEqual(expected);
+
+    const together = baseLanding();
+    put(together, 'sis/2025-09-01/school_enrollment.csv', first);
+    put(together, 'sis/2025-09-02/school_enrollment.csv', later);
+    const lakeTogether = dir('lake');
+    const both = await run(together, lakeTogether);
+    expect(laterFile(both)).toEqual(changed);
+    expect(both.entities['student_school_associations']).toEqual({ inserted: 4, updated: 0 });
+    expect(await enrollments(lakeTogether)).toEqual(expected);
+  });
+
   it('inhales files in parallel with the outcome of one at a time: repeats in a run are duplicates of the first in path order', async () => {
     const landing = baseLanding();
     for (const d of ['03', '04', '05']) put(landing, `sis/2025-09-${d}/attendance.csv`, ATTENDANCE);
