@@ -8,7 +8,8 @@
  *   options: --threads N (DuckDB threads, default all cores), --memory-limit 4GB, --seed S, --json,
  *            --sql-dir DIR (the SQL project to build, default sql/: e.g. `git archive <commit> sql` for a
  *            before/after pair), --one-transaction (build as `edlake model run` does, all models in one
- *            transaction, instead of committing each model as the pipeline does)
+ *            transaction, instead of committing each model as the pipeline does), --concurrency N
+ *            (models built at once, default 2 as the pipeline's EDLAKE_MODEL_CONCURRENCY)
  *
  * The lake's working database is copied first, so the lake itself is left as it was. Peak memory
  * is the process's maximum resident set (DuckDB runs in process).
@@ -17,7 +18,7 @@ import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { Db } from '../src/db/duckdb.ts';
+import { Db, openInstance } from '../src/db/duckdb.ts';
 import { loadConfig } from '../src/config.ts';
 import { runModels } from '../pipeline/models/runner.ts';
 import { runPipeline } from '../pipeline/run.ts';
@@ -34,6 +35,7 @@ const { values } = parseArgs({
     replicate: { type: 'string' },
     'sql-dir': { type: 'string' },
     'one-transaction': { type: 'boolean', default: false },
+    concurrency: { type: 'string', default: '2' },
   },
 });
 
@@ -67,7 +69,10 @@ const rssBefore = process.resourceUsage().maxRSS;
 const settings: Record<string, string> = {};
 if (values.threads) settings['threads'] = values.threads;
 if (values['memory-limit']) settings['memory_limit'] = values['memory-limit'];
-const db = await Db.open(copy, { settings });
+const instance = await openInstance(copy, { settings });
+const db = new Db(await instance.connect());
+const concurrency = Number(values.concurrency);
+if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`--concurrency: expected a whole number of at least 1 (got ${values.concurrency})`);
 const copies = values.replicate ? Number(values.replicate) : 1;
 if (!Number.isInteger(copies) || copies < 1) throw new Error(`--replicate: expected a whole number of at least 1 (got ${values.replicate})`);
 if (copies > 1) {
@@ -93,6 +98,10 @@ const result = await runModels(db, {
   ...(values['sql-dir'] ? { sqlDir: path.resolve(values['sql-dir']) } : {}),
   // as the pipeline builds them: the copy is discarded anyway (decision 0205)
   commit: values['one-transaction'] ? 'once' : 'each-model',
+  // as the pipeline does by default (EDLAKE_MODEL_CONCURRENCY, decision 0208); with more than one,
+  // a model's CPU figure is the process's CPU since the previous model finished, not its own
+  concurrency,
+  connect: async () => new Db(await instance.connect()),
   onModel: (m, k, n) => {
     const now = cpuMs();
     const used = now - cpuMark;
@@ -116,6 +125,7 @@ const report = {
   replicated: copies,
   cores: os.cpus().length,
   threads: values.threads ?? 'all',
+  concurrency,
   totalSeconds: Math.round(total / 100) / 10,
   modelsSeconds: Math.round(modelsMs / 100) / 10,
   testsSeconds: Math.round(testsMs / 100) / 10,

@@ -95,6 +95,8 @@ export interface RunRecord {
 
 export interface StageContext {
   db: Db;
+  /** Another connection to the run's working database (for work done on several at once). */
+  connect: () => Promise<Db>;
   runId: string;
   lake: string;
   landing: string;
@@ -389,7 +391,7 @@ export async function runPipeline(config: Config, opts: RunOptions = {}): Promis
       }
     });
     for (const stage of opts.stages ?? []) {
-      record.stages[stage.name] = (await step(stage.name, () => stage.run({ db: w.db, runId, lake, landing, config, record }))) ?? null;
+      record.stages[stage.name] = (await step(stage.name, () => stage.run({ db: w.db, connect: () => w.connect(), runId, lake, landing, config, record }))) ?? null;
     }
     record.status = 'succeeded';
     record.finishedAt = new Date().toISOString();

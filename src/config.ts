@@ -187,6 +187,12 @@ export const settings = {
       .regex(/^(\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)|\d{1,2}%)$/i, { error: 'expected an amount such as 8GB, 512MB or a share such as 60%' })
       .optional(),
   }),
+  modelConcurrency: setting({
+    env: 'EDLAKE_MODEL_CONCURRENCY',
+    description:
+      'SQL models the pipeline builds at once, each on its own DuckDB connection, once what they read is built (decision 0208). A model built in chunks is always built alone. 1 builds one model at a time.',
+    schema: intFromString(1, 8).default(2),
+  }),
   sqlProfile: setting({
     env: 'EDLAKE_SQL_PROFILE',
     description:

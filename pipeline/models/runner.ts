@@ -17,7 +17,7 @@ import { type Db, ident } from '../../src/db/duckdb.ts';
 import { EDLAKE_KEY_MACRO } from '../keys.ts';
 import { loadSeeds, type LoadedSeed } from '../../seeds/load.ts';
 import { type DataTestResult, blocksPublishing, runDataTests } from '../datatests/run.ts';
-import { type Project, loadProject, withDependencies } from './project.ts';
+import { type Model, type Project, loadProject, withDependencies } from './project.ts';
 
 export interface ModelResult {
   name: string;
@@ -49,6 +49,13 @@ export interface RunModelsOptions {
    * caller discards when the build fails (decision 0205).
    */
   commit?: 'once' | 'each-model';
+  /**
+   * Models built at once, each on its own connection (decision 0208; `each-model` only, `once`
+   * builds on one connection). Default 1.
+   */
+  concurrency?: number;
+  /** Another connection to the same database, for concurrency above 1. */
+  connect?: () => Promise<Db>;
 }
 
 export interface RunModelsResult {
@@ -112,48 +119,17 @@ export async function runModels(db: Db, opts: RunModelsOptions = {}): Promise<Ru
     inTransaction = true;
   };
   if (once) await begin();
+  const extra: Db[] = [];
   try {
-    for (const [k, name] of names.entries()) {
-      const m = project.models.get(name)!;
-      const t0 = performance.now();
-      let ranges: ChunkRange[] | undefined;
-      try {
-        const kind = m.meta.materialized === 'view' ? 'VIEW' : 'TABLE';
-        // a model whose materialization changed: the old object is of the other kind
-        const existing = await db.scalar<string>(`SELECT table_type FROM information_schema.tables WHERE table_catalog = current_database() AND table_schema = 'marts' AND table_name = $1`, [name]);
-        if (existing === 'VIEW' && kind === 'TABLE') await db.run(`DROP VIEW marts.${ident(name)}`);
-        if (existing === 'BASE TABLE' && kind === 'VIEW') await db.run(`DROP TABLE marts.${ident(name)}`);
-        const body = m.sql.trim().replace(/;\s*$/, '');
-        if (!m.meta.chunks) {
-          await db.run(`CREATE OR REPLACE ${kind} marts.${ident(name)} AS\n${body}`);
-        } else {
-          ranges = await chunkRanges(db, m.meta.chunks);
-          try {
-            for (const [i, r] of ranges.entries()) {
-              // integers the runner computed from the database, never client input
-              await db.run(`SET VARIABLE edlake_chunk_from = ${r.from}::BIGINT`);
-              await db.run(`SET VARIABLE edlake_chunk_to = ${r.to}::BIGINT`);
-              await db.run(i === 0 ? `CREATE OR REPLACE TABLE marts.${ident(name)} AS\n${body}` : `INSERT INTO marts.${ident(name)}\n${body}`);
-            }
-          } finally {
-            await db.run('RESET VARIABLE edlake_chunk_from');
-            await db.run('RESET VARIABLE edlake_chunk_to');
-          }
-        }
-      } catch (err) {
-        throw new ModelError(name, m.sqlFile, `model ${name} (${m.sqlFile}) failed: ${err instanceof Error ? err.message : String(err)}`);
-      }
-      const rows = (await db.scalar<number>(`SELECT count(*) FROM marts.${ident(name)}`)) ?? 0;
-      const result: ModelResult = {
-        name,
-        layer: m.layer,
-        ms: Math.round((performance.now() - t0) * 10) / 10,
-        rows,
-        ...(ranges ? { chunks: ranges.length } : {}),
-      };
+    const concurrency = once ? 1 : Math.max(1, Math.floor(opts.concurrency ?? 1));
+    if (concurrency > 1 && !opts.connect) throw new Error('runModels: concurrency above 1 needs connect (another connection to the same database)');
+    for (let i = 1; i < concurrency; i++) extra.push(await opts.connect!());
+    const built = await buildInOrder(project, names, [db, ...extra], (result) => {
       models.push(result);
-      opts.onModel?.(result, k, names.length);
-    }
+      opts.onModel?.(result, models.length - 1, names.length);
+    });
+    // the record lists the models in run order whatever order they finished in
+    models.splice(0, models.length, ...names.map((n) => built.get(n)!));
     if (!opts.skipTests) {
       const rowCounts = new Map(models.map((m) => [m.name, m.rows]));
       tests = await runDataTests(db, project, {
@@ -177,7 +153,113 @@ export async function runModels(db: Db, opts: RunModelsOptions = {}): Promise<Ru
   } catch (err) {
     if (inTransaction) await db.run('ROLLBACK');
     throw err;
+  } finally {
+    for (const c of extra) c.close();
   }
+}
+
+/** Build one model on a connection: a table (in chunks where declared) or a view; its row count. */
+async function buildModel(db: Db, m: Model): Promise<ModelResult> {
+  const name = m.name;
+  const t0 = performance.now();
+  let ranges: ChunkRange[] | undefined;
+  try {
+    const kind = m.meta.materialized === 'view' ? 'VIEW' : 'TABLE';
+    // a model whose materialization changed: the old object is of the other kind
+    const existing = await db.scalar<string>(`SELECT table_type FROM information_schema.tables WHERE table_catalog = current_database() AND table_schema = 'marts' AND table_name = $1`, [name]);
+    if (existing === 'VIEW' && kind === 'TABLE') await db.run(`DROP VIEW marts.${ident(name)}`);
+    if (existing === 'BASE TABLE' && kind === 'VIEW') await db.run(`DROP TABLE marts.${ident(name)}`);
+    const body = m.sql.trim().replace(/;\s*$/, '');
+    if (!m.meta.chunks) {
+      await db.run(`CREATE OR REPLACE ${kind} marts.${ident(name)} AS\n${body}`);
+    } else {
+      ranges = await chunkRanges(db, m.meta.chunks);
+      try {
+        for (const [i, r] of ranges.entries()) {
+          // integers the runner computed from the database, never client input; the variables
+          // belong to this connection
+          await db.run(`SET VARIABLE edlake_chunk_from = ${r.from}::BIGINT`);
+          await db.run(`SET VARIABLE edlake_chunk_to = ${r.to}::BIGINT`);
+          await db.run(i === 0 ? `CREATE OR REPLACE TABLE marts.${ident(name)} AS\n${body}` : `INSERT INTO marts.${ident(name)}\n${body}`);
+        }
+      } finally {
+        await db.run('RESET VARIABLE edlake_chunk_from');
+        await db.run('RESET VARIABLE edlake_chunk_to');
+      }
+    }
+  } catch (err) {
+    throw new ModelError(name, m.sqlFile, `model ${name} (${m.sqlFile}) failed: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const rows = (await db.scalar<number>(`SELECT count(*) FROM marts.${ident(name)}`)) ?? 0;
+  return {
+    name,
+    layer: m.layer,
+    ms: Math.round((performance.now() - t0) * 10) / 10,
+    rows,
+    ...(ranges ? { chunks: ranges.length } : {}),
+  };
+}
+
+/**
+ * Build the models on the given connections, as many at once as there are connections (decision
+ * 0208): a model starts when every selected model it reads is built, the first ready in run order
+ * first. A chunked model (decision 0207), whose memory grows with the district, is built alone.
+ * After a failure nothing new starts; the models in flight finish, then the first error is thrown.
+ */
+export async function buildInOrder(
+  project: Project,
+  names: readonly string[],
+  connections: readonly Db[],
+  onBuilt: (m: ModelResult) => void,
+  build: (db: Db, m: Model) => Promise<ModelResult> = buildModel,
+): Promise<Map<string, ModelResult>> {
+  const selected = new Set(names);
+  const built = new Map<string, ModelResult>();
+  const pending = [...names];
+  const free = [...connections];
+  const running = new Map<string, Promise<void>>();
+  let failure: { err: unknown } | undefined;
+  const alone = (n: string) => project.models.get(n)!.meta.chunks !== undefined;
+  const ready = (n: string) => project.models.get(n)!.dependsOn.every((d) => !selected.has(d) || built.has(d));
+  const start = (n: string) => {
+    const conn = free.pop()!;
+    running.set(
+      n,
+      build(conn, project.models.get(n)!)
+        .then((r) => {
+          built.set(n, r);
+          onBuilt(r);
+        })
+        .catch((err: unknown) => {
+          failure ??= { err };
+        })
+        .finally(() => {
+          free.push(conn);
+          running.delete(n);
+        }),
+    );
+  };
+  for (;;) {
+    if (!failure) {
+      for (let i = 0; i < pending.length && free.length > 0 && ![...running.keys()].some(alone); ) {
+        const n = pending[i]!;
+        if (!ready(n)) {
+          i++;
+          continue;
+        }
+        // a model built alone waits for the others to finish, and nothing starts ahead of it
+        if (alone(n) && running.size > 0) break;
+        pending.splice(i, 1);
+        start(n);
+        if (alone(n)) break;
+      }
+    }
+    if (running.size === 0) break;
+    await Promise.race(running.values());
+  }
+  if (failure) throw failure.err;
+  if (pending.length > 0) throw new Error(`models never became ready: ${pending.join(', ')}`);
+  return built;
 }
 
 /** One chunk of a chunked model: the rows whose chunk column is in [from, to). */

@@ -23,6 +23,9 @@ export function modelsStage(opts: Omit<RunModelsOptions, 'runId'> & { log?: (m: 
         // ctx.db is the run's staging copy, discarded when the run fails (decision 0302): commit as
         // each model is built rather than hold the whole build as one transaction (decision 0205)
         commit: 'each-model',
+        // independent models at once, each on its own connection (decision 0208)
+        concurrency: rest.concurrency ?? ctx.config.modelConcurrency,
+        connect: ctx.connect,
         onModel: (m, k, total) => log?.(`model ${k + 1}/${total} ${m.name}: ${m.rows} rows in ${m.ms} ms`),
       });
       const failed = result.tests.filter((t) => t.status === 'fail' || t.status === 'error');

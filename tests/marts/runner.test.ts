@@ -2,10 +2,10 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Db } from '../../src/db/duckdb.ts';
+import { Db, openInstance } from '../../src/db/duckdb.ts';
 import { DEFAULT_SQL_DIR, loadProject, referencedRelations, topologicalOrder, withDependencies } from '../../pipeline/models/project.ts';
 import { MetadataError } from '../../pipeline/models/metadata.ts';
-import { ModelError, chunkRanges, runModels } from '../../pipeline/models/runner.ts';
+import { type ModelResult, ModelError, buildInOrder, chunkRanges, runModels } from '../../pipeline/models/runner.ts';
 import { DEFAULT_SEEDS_DIR } from '../../seeds/load.ts';
 import { fitCalibration, writeCalibration } from '../../pipeline/predict/calibrate.ts';
 import { TENANT, key, makeDistrict, writeDistrict } from './district.ts';
@@ -115,6 +115,90 @@ describe('chunk ranges', () => {
       expect(await chunkRanges(db, { over: 'nums.n', rows_per_chunk: 1 })).toHaveLength(10);
       await db.run(`DELETE FROM marts.nums`);
       expect(await chunkRanges(db, { over: 'nums.n', rows_per_chunk: 3 })).toEqual([{ from: 0, to: 0 }]);
+    } finally {
+      db.close();
+    }
+  });
+});
+
+describe('models built at once (decision 0208)', () => {
+  const project = loadProject();
+  const names = project.order;
+  /** A build that takes `ms` and logs its start and end, on a fake connection numbered by the pool. */
+  function timedBuild(events: Array<{ at: 'start' | 'end'; name: string; conn: unknown }>, fail?: string) {
+    return async (conn: Db, m: { name: string; layer: string }): Promise<ModelResult> => {
+      events.push({ at: 'start', name: m.name, conn });
+      await new Promise((r) => setTimeout(r, 5 + (m.name.length % 4) * 3));
+      events.push({ at: 'end', name: m.name, conn });
+      if (m.name === fail) throw new Error(`${m.name} broke`);
+      return { name: m.name, layer: m.layer, ms: 1, rows: 1 };
+    };
+  }
+  const conns = [{ id: 1 }, { id: 2 }] as unknown as Db[];
+
+  it('starts a model only after what it reads, runs two at once on separate connections, and a chunked model alone', async () => {
+    const events: Array<{ at: 'start' | 'end'; name: string; conn: unknown }> = [];
+    const done: string[] = [];
+    const built = await buildInOrder(project, names, conns, (m) => done.push(m.name), timedBuild(events));
+    expect([...built.keys()].sort()).toEqual([...names].sort());
+    expect(done.sort()).toEqual([...names].sort());
+    const running = new Map<string, unknown>();
+    let overlapped = false;
+    const ended = new Set<string>();
+    const chunked = names.filter((n) => project.models.get(n)!.meta.chunks);
+    expect(chunked).toContain('bld_enrollment_days');
+    for (const e of events) {
+      if (e.at === 'start') {
+        for (const d of project.models.get(e.name)!.dependsOn) expect(ended.has(d), `${d} built before ${e.name} starts`).toBe(true);
+        // never two models on one connection, never more than two at once
+        expect([...running.values()]).not.toContain(e.conn);
+        running.set(e.name, e.conn);
+        expect(running.size).toBeLessThanOrEqual(2);
+        if (running.size === 2) overlapped = true;
+        if ([...running.keys()].some((n) => chunked.includes(n))) expect(running.size, `${[...running.keys()].join(', ')} with a chunked model`).toBe(1);
+      } else {
+        running.delete(e.name);
+        ended.add(e.name);
+      }
+    }
+    expect(overlapped).toBe(true);
+  });
+
+  it('after a failure starts nothing new, lets the model in flight finish, and throws the failure', async () => {
+    const events: Array<{ at: 'start' | 'end'; name: string; conn: unknown }> = [];
+    const fail = 'dim_school';
+    const err = await buildInOrder(project, names, conns, () => {}, timedBuild(events, fail)).catch((e: unknown) => e);
+    expect((err as Error).message).toBe('dim_school broke');
+    const failedAt = events.findIndex((e) => e.at === 'end' && e.name === fail);
+    expect(events.slice(failedAt + 1).filter((e) => e.at === 'start')).toEqual([]);
+    // every model that started also ended before the error came back
+    const starts = events.filter((e) => e.at === 'start').map((e) => e.name).sort();
+    expect(events.filter((e) => e.at === 'end').map((e) => e.name).sort()).toEqual(starts);
+    expect(starts.length).toBeLessThan(names.length);
+  });
+
+  it('builds the same marts on two connections as on one', async () => {
+    const instance = await openInstance(':memory:');
+    const db = new Db(await instance.connect());
+    try {
+      await writeDistrict(db, makeDistrict());
+      const one = await runModels(db, { commit: 'each-model' });
+      const tables = ['bld_enrollment_days', 'msr_student_attendance', 'v_chronic_absenteeism_risk', 'v_equity_outcomes', 'v_class_section_comparison', 'v_performance_correlations', 'v_wellbeing_risk_profiles'];
+      for (const t of tables) await db.run(`CREATE OR REPLACE TEMP TABLE ${t}_one AS SELECT * FROM marts.${t}`);
+      const two = await runModels(db, { commit: 'each-model', concurrency: 2, connect: async () => new Db(await instance.connect()) });
+      expect(two.models.map((m) => m.name)).toEqual(one.models.map((m) => m.name));
+      expect(two.models.map((m) => m.rows)).toEqual(one.models.map((m) => m.rows));
+      expect(two.blocked).toBe(false);
+      for (const t of tables) {
+        // doubles to 9 decimals: a parallel sum's last digits differ between any two runs
+        const cols = await db.all<{ c: string; ty: string }>(`SELECT column_name AS c, data_type AS ty FROM information_schema.columns WHERE table_schema = 'marts' AND table_name = $1 ORDER BY ordinal_position`, [t]);
+        const list = cols.map(({ c, ty }) => (ty === 'DOUBLE' ? `round("${c}", 9)` : `"${c}"`)).join(', ');
+        const diff = await db.scalar<number>(
+          `SELECT count(*) FROM ((SELECT ${list} FROM ${t}_one EXCEPT ALL SELECT ${list} FROM marts.${t}) UNION ALL (SELECT ${list} FROM marts.${t} EXCEPT ALL SELECT ${list} FROM ${t}_one))`,
+        );
+        expect(diff, t).toBe(0);
+      }
+      await expect(runModels(db, { commit: 'each-model', concurrency: 2 })).rejects.toThrow(/concurrency above 1 needs connect/);
     } finally {
       db.close();
     }
