@@ -190,8 +190,8 @@ export const settings = {
   modelConcurrency: setting({
     env: 'EDLAKE_MODEL_CONCURRENCY',
     description:
-      'SQL models the pipeline builds at once, each on its own DuckDB connection, once what they read is built (decision 0208). A model built in chunks is always built alone. 1 builds one model at a time.',
-    schema: intFromString(1, 8).default(2),
+      'SQL models the pipeline builds at once, each on its own DuckDB connection, once what they read is built (decision 0208). A model built in chunks is always built alone. 1 builds one model at a time; at most 4, the size of Node’s thread pool on which DuckDB’s queries run.',
+    schema: intFromString(1, 4).default(2),
   }),
   sqlProfile: setting({
     env: 'EDLAKE_SQL_PROFILE',

@@ -113,6 +113,15 @@ function checkChunks(m: Model): void {
   const over = c.over.split('.')[0]!;
   if (!m.dependsOn.includes(over)) throw new MetadataError(`${m.metaFile}: chunks.over: ${c.over} is not a column of a model the SQL reads (marts.${over})`);
   if (!usesMacro) throw new MetadataError(`${m.metaFile}: chunks: the SQL must keep its rows to the chunk with edlake_in_chunk(<column>)`);
+  // every call filters on the column the chunks are taken over (a range of another column would
+  // drop or repeat rows)
+  const column = c.over.split('.')[1]!;
+  for (const call of stripComments(m.sql).matchAll(/\bedlake_in_chunk\s*\(([^()]*)\)/gi)) {
+    const arg = call[1]!.trim().replace(/"/g, '');
+    if (arg.split('.').at(-1)!.toLowerCase() !== column) {
+      throw new MetadataError(`${m.metaFile}: chunks: edlake_in_chunk(${call[1]!.trim()}) must filter on ${column}, the column of chunks.over`);
+    }
+  }
 }
 
 /** Kahn's algorithm, alphabetical among ready models so that the order is stable. Names a cycle. */

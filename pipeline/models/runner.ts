@@ -1,7 +1,9 @@
 /**
  * The model runner: loads the seeds, defines the SQL macros, builds every model of `sql/` in
- * dependency order as a table in schema `marts`, records duration and row count per model, then
- * runs the data tests. The pipeline calls `runModels`; `edlake model run` calls it for development.
+ * dependency order in schema `marts` (a table, or a view where its metadata says so, decision 0206;
+ * a table in chunks where it declares them, 0207; with `concurrency`, independent models at once on
+ * separate connections, 0208), records duration and row count per model, then runs the data tests.
+ * The pipeline calls `runModels`; `edlake model run` calls it for development.
  *
  * By default the whole build runs in one transaction: a model that fails leaves `marts` exactly as
  * the previous run left it. Data tests run inside it too; whether they pass decides `blocked`, which
@@ -39,7 +41,7 @@ export interface RunModelsOptions {
   select?: readonly string[];
   /** Skip the data tests (development only; a run without tests must not be published). */
   skipTests?: boolean;
-  /** Called after each model, for progress display. */
+  /** Called after each model, for progress display; `index` counts models in the order they finished. */
   onModel?: (m: ModelResult, index: number, total: number) => void;
   /** Identifier of the pipeline run, kept with the row counts. */
   runId?: string;
@@ -183,8 +185,10 @@ async function buildModel(db: Db, m: Model): Promise<ModelResult> {
           await db.run(i === 0 ? `CREATE OR REPLACE TABLE marts.${ident(name)} AS\n${body}` : `INSERT INTO marts.${ident(name)}\n${body}`);
         }
       } finally {
-        await db.run('RESET VARIABLE edlake_chunk_from');
-        await db.run('RESET VARIABLE edlake_chunk_to');
+        // best effort: after a failure inside a transaction (`once`) DuckDB refuses every statement
+        // until the rollback, and that refusal must not replace the model's own error
+        await db.run('RESET VARIABLE edlake_chunk_from').catch(() => {});
+        await db.run('RESET VARIABLE edlake_chunk_to').catch(() => {});
       }
     }
   } catch (err) {
@@ -203,8 +207,9 @@ async function buildModel(db: Db, m: Model): Promise<ModelResult> {
 /**
  * Build the models on the given connections, as many at once as there are connections (decision
  * 0208): a model starts when every selected model it reads is built, the first ready in run order
- * first. A chunked model (decision 0207), whose memory grows with the district, is built alone.
- * After a failure nothing new starts; the models in flight finish, then the first error is thrown.
+ * first. A model declared with chunks (decision 0207) is built alone, whatever its number of chunks:
+ * it is declared so because its memory grows with the district. After a failure nothing new starts;
+ * the models in flight finish (they are not interrupted), then the first error is thrown.
  */
 export async function buildInOrder(
   project: Project,

@@ -74,12 +74,13 @@ describe('the SQL project', () => {
     }
   });
 
-  it('refuses a chunked model that is not a table, is chunked over a model it does not read, or does not keep to its chunk, and a model that calls edlake_in_chunk undeclared', () => {
+  it('refuses a chunked model that is not a table, is chunked over a model it does not read, does not keep to its chunk or keeps to another column, and a model that calls edlake_in_chunk undeclared', () => {
     const cases: Array<[string, (yml: string, sql: string) => [string, string], RegExp]> = [
       ['view', (yml, sql) => [yml.replace(/^chunks:/m, 'materialized: view\nchunks:'), sql], /bld_enrollment_days\.yml: chunks: only a table can be built in chunks, not a view/],
       ['over', (yml, sql) => [yml.replace('over: bld_student_numbers.student_num', 'over: dim_school.school_num'), sql], /chunks\.over: dim_school\.school_num is not a column of a model the SQL reads \(marts\.dim_school\)/],
       ['no macro', (yml, sql) => [yml, sql.replaceAll('edlake_in_chunk(s.student_num)', 'true')], /bld_enrollment_days\.yml: chunks: the SQL must keep its rows to the chunk with edlake_in_chunk/],
       ['undeclared', (yml, sql) => [yml.replace(/^chunks:.*\n/m, ''), sql], /bld_enrollment_days\.yml: the SQL calls edlake_in_chunk but the metadata declares no chunks/],
+      ['other column', (yml, sql) => [yml, sql.replace('edlake_in_chunk(s.student_num)', 'edlake_in_chunk(c.school_num)')], /chunks: edlake_in_chunk\(c\.school_num\) must filter on student_num, the column of chunks\.over/],
     ];
     for (const [label, edit, message] of cases) {
       const dir = mkdtempSync(path.join(tmpdir(), 'edlake-sql-'));
@@ -207,8 +208,10 @@ describe('models built at once (decision 0208)', () => {
 
 describe('runner behaviour', () => {
   let db: Db;
+  let instance: Awaited<ReturnType<typeof openInstance>>;
   beforeAll(async () => {
-    db = await Db.open(':memory:');
+    instance = await openInstance(':memory:');
+    db = new Db(await instance.connect());
     await writeDistrict(db, makeDistrict());
   });
   afterAll(() => db.close());
@@ -278,7 +281,15 @@ describe('runner behaviour', () => {
       cpSync(DEFAULT_SQL_DIR, dir, { recursive: true });
       const yml = path.join(dir, 'build', 'bld_enrollment_days.yml');
       writeFileSync(yml, readFileSync(yml, 'utf8').replace(/rows_per_chunk: \d+/, 'rows_per_chunk: 7'));
-      const r = await runModels(db, { sqlDir: dir, select: ['bld_enrollment_days'], skipTests: true });
+      // as the pipeline builds: each chunk committed on its own, beside other models on a second connection
+      const r = await runModels(db, {
+        sqlDir: dir,
+        select: ['bld_enrollment_days'],
+        skipTests: true,
+        commit: 'each-model',
+        concurrency: 2,
+        connect: async () => new Db(await instance.connect()),
+      });
       expect(r.models.find((m) => m.name === 'bld_enrollment_days')?.chunks).toBe(Math.ceil(students / 7));
     } finally {
       rmSync(dir, { recursive: true, force: true });

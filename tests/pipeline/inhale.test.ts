@@ -137,6 +137,26 @@ describe('deliveries', () => {
     expect(await enrollments(lakeTogether)).toEqual(expected);
   });
 
+  it('quarantines every row of a key delivered twice in one file with different values, and refines neither', async () => {
+    const header = 'student_id,school_code,grade_level,entry_date,entry_code,exit_date,exit_code\n';
+    // 1000002's enrollment twice, once open and once withdrawn: which one is true is not ours to guess
+    const file = header + '1000001,6011111,4,2025-08-20,E1,,\n1000002,6011111,4,2025-08-20,E1,,\n1000002,6011111,4,2025-08-20,E1,2025-09-01,T1\n';
+    const landing = baseLanding();
+    put(landing, 'sis/2025-09-01/school_enrollment.csv', file);
+    const lake = dir('lake');
+    const r = await run(landing, lake);
+    const f = r.files.find((x) => x.path === 'sis/2025-09-01/school_enrollment.csv')!;
+    expect(f.rows).toEqual({ delivered: 3, refined: 1, quarantined: 2, duplicate: 0, skipped: 0 });
+    expect(f.quarantineByRule).toEqual({ conflicting_duplicate: 2 });
+    const refined = await withLake(lake, (db) => db.all(`SELECT student_key FROM refined.student_school_associations`));
+    expect(refined).toEqual([{ student_key: hmacKey('district', '1000001') }]);
+    const quarantined = await withLake(lake, (db) => db.all(`SELECT row_number, rule FROM quarantine.rows WHERE path = $1 ORDER BY row_number`, ['sis/2025-09-01/school_enrollment.csv']));
+    expect(quarantined).toEqual([
+      { row_number: 2, rule: 'conflicting_duplicate' },
+      { row_number: 3, rule: 'conflicting_duplicate' },
+    ]);
+  });
+
   it('inhales files in parallel with the outcome of one at a time: repeats in a run are duplicates of the first in path order', async () => {
     const landing = baseLanding();
     for (const d of ['03', '04', '05']) put(landing, `sis/2025-09-${d}/attendance.csv`, ATTENDANCE);
