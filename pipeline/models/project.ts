@@ -103,7 +103,8 @@ export function loadProject(dir: string = DEFAULT_SQL_DIR): Project {
  * (outside a chunked build the macro's range is not set and it would select nothing).
  */
 function checkChunks(m: Model): void {
-  const usesMacro = /\bedlake_in_chunk\s*\(/i.test(stripComments(m.sql));
+  const sql = stripComments(m.sql);
+  const usesMacro = /\bedlake_in_chunk\s*\(/i.test(sql);
   const c = m.meta.chunks;
   if (!c) {
     if (usesMacro) throw new MetadataError(`${m.metaFile}: the SQL calls edlake_in_chunk but the metadata declares no chunks`);
@@ -116,7 +117,7 @@ function checkChunks(m: Model): void {
   // every call filters on the column the chunks are taken over (a range of another column would
   // drop or repeat rows)
   const column = c.over.split('.')[1]!;
-  for (const call of stripComments(m.sql).matchAll(/\bedlake_in_chunk\s*\(([^()]*)\)/gi)) {
+  for (const call of sql.matchAll(/\bedlake_in_chunk\s*\(([^()]*)\)/gi)) {
     const arg = call[1]!.trim().replace(/"/g, '');
     if (arg.split('.').at(-1)!.toLowerCase() !== column) {
       throw new MetadataError(`${m.metaFile}: chunks: edlake_in_chunk(${call[1]!.trim()}) must filter on ${column}, the column of chunks.over`);

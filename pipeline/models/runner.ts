@@ -126,12 +126,10 @@ export async function runModels(db: Db, opts: RunModelsOptions = {}): Promise<Ru
     const concurrency = once ? 1 : Math.max(1, Math.floor(opts.concurrency ?? 1));
     if (concurrency > 1 && !opts.connect) throw new Error('runModels: concurrency above 1 needs connect (another connection to the same database)');
     for (let i = 1; i < concurrency; i++) extra.push(await opts.connect!());
-    const built = await buildInOrder(project, names, [db, ...extra], (result) => {
-      models.push(result);
-      opts.onModel?.(result, models.length - 1, names.length);
-    });
+    let finished = 0;
+    const built = await buildInOrder(project, names, [db, ...extra], (result) => opts.onModel?.(result, finished++, names.length));
     // the record lists the models in run order whatever order they finished in
-    models.splice(0, models.length, ...names.map((n) => built.get(n)!));
+    models.push(...names.map((n) => built.get(n)!));
     if (!opts.skipTests) {
       const rowCounts = new Map(models.map((m) => [m.name, m.rows]));
       tests = await runDataTests(db, project, {
