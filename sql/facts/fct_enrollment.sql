@@ -14,9 +14,10 @@ SELECT
   coalesce(n.days_enrolled, 0) AS days_enrolled
 FROM refined.student_school_associations e
 LEFT JOIN (
-  -- days per enrollment, counted on the integer grain and keyed afterwards (decision 0203)
+  -- days per enrollment: the sum of its runs of days (overlaps resolved), on integer keys and keyed
+  -- afterwards (decisions 0203, 0209)
   SELECT s.tenant, s.student_key, c.school_id, d.entry_date, d.days_enrolled
-  FROM (SELECT student_num, school_num, entry_date, count(*) AS days_enrolled FROM marts.bld_enrollment_days GROUP BY ALL) d
+  FROM (SELECT student_num, school_num, entry_date, sum(days)::BIGINT AS days_enrolled FROM marts.bld_enrollment_segments GROUP BY ALL) d
   JOIN marts.bld_student_numbers s ON s.student_num = d.student_num
   JOIN (SELECT DISTINCT school_num, school_id FROM marts.bld_calendar_days) c ON c.school_num = d.school_num
 ) n

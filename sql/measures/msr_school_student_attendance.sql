@@ -1,12 +1,24 @@
 -- One row per school and student of the current school year: the school's own days (school
 -- aggregates count each school's days; the student view follows the student across schools).
--- Aggregated on the integer student-day grain (bld_enrollment_days, the rows of
--- fct_student_attendance_daily), keyed afterwards.
-WITH per_school AS (
-  SELECT school_num, student_num, count(*) AS days_enrolled, sum(absent_fraction) AS days_absent
-  FROM marts.bld_enrollment_days
+-- Counted without one row per student-day (decision 0209): days enrolled from the student's runs of
+-- days at the school (bld_enrollment_segments), days absent from the days with an event there
+-- (bld_attendance_event_days); keyed afterwards.
+WITH enrolled AS (
+  SELECT school_num, student_num, sum(days)::BIGINT AS days_enrolled
+  FROM marts.bld_enrollment_segments
   WHERE is_current_year
   GROUP BY ALL
+),
+absent AS (
+  SELECT school_num, student_num, sum(absent_fraction) AS days_absent
+  FROM marts.bld_attendance_event_days
+  WHERE is_current_year
+  GROUP BY ALL
+),
+per_school AS (
+  SELECT e.school_num, e.student_num, e.days_enrolled, coalesce(a.days_absent, 0) AS days_absent
+  FROM enrolled e
+  LEFT JOIN absent a ON a.school_num = e.school_num AND a.student_num = e.student_num
 ),
 schools AS (
   SELECT DISTINCT school_num, tenant, school_key, school_id FROM marts.bld_calendar_days

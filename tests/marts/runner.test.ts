@@ -40,8 +40,10 @@ describe('the SQL project', () => {
 
   it('a model runs with its dependencies alone', () => {
     const sel = withDependencies(project, ['v_chronic_absenteeism_risk']);
-    // the measures read the student-day grain on integers (bld_enrollment_days, decision 0203)
-    expect(sel).toContain('bld_enrollment_days');
+    // the measures read the runs of days and the days with an event, on integers (decisions 0203, 0209)
+    expect(sel).toContain('bld_enrollment_segments');
+    expect(sel).toContain('bld_attendance_event_days');
+    expect(sel).not.toContain('fct_student_attendance_daily');
     expect(sel).toContain('bld_student_numbers');
     expect(sel).toContain('bld_calendar_days');
     expect(sel).not.toContain('v_equity_outcomes');
@@ -76,18 +78,18 @@ describe('the SQL project', () => {
 
   it('refuses a chunked model that is not a table, is chunked over a model it does not read, does not keep to its chunk or keeps to another column, and a model that calls edlake_in_chunk undeclared', () => {
     const cases: Array<[string, (yml: string, sql: string) => [string, string], RegExp]> = [
-      ['view', (yml, sql) => [yml.replace(/^chunks:/m, 'materialized: view\nchunks:'), sql], /bld_enrollment_days\.yml: chunks: only a table can be built in chunks, not a view/],
+      ['view', (yml, sql) => [yml.replace(/^chunks:/m, 'materialized: view\nchunks:'), sql], /bld_attendance_event_days\.yml: chunks: only a table can be built in chunks, not a view/],
       ['over', (yml, sql) => [yml.replace('over: bld_student_numbers.student_num', 'over: dim_school.school_num'), sql], /chunks\.over: dim_school\.school_num is not a column of a model the SQL reads \(marts\.dim_school\)/],
-      ['no macro', (yml, sql) => [yml, sql.replaceAll('edlake_in_chunk(s.student_num)', 'true')], /bld_enrollment_days\.yml: chunks: the SQL must keep its rows to the chunk with edlake_in_chunk/],
-      ['undeclared', (yml, sql) => [yml.replace(/^chunks:.*\n/m, ''), sql], /bld_enrollment_days\.yml: the SQL calls edlake_in_chunk but the metadata declares no chunks/],
+      ['no macro', (yml, sql) => [yml, sql.replace(/edlake_in_chunk\([^()]*\)/g, 'true')], /bld_attendance_event_days\.yml: chunks: the SQL must keep its rows to the chunk with edlake_in_chunk/],
+      ['undeclared', (yml, sql) => [yml.replace(/^chunks:.*\n/m, ''), sql], /bld_attendance_event_days\.yml: the SQL calls edlake_in_chunk but the metadata declares no chunks/],
       ['other column', (yml, sql) => [yml, sql.replace('edlake_in_chunk(s.student_num)', 'edlake_in_chunk(c.school_num)')], /chunks: edlake_in_chunk\(c\.school_num\) must filter on student_num, the column of chunks\.over/],
     ];
     for (const [label, edit, message] of cases) {
       const dir = mkdtempSync(path.join(tmpdir(), 'edlake-sql-'));
       try {
         cpSync(DEFAULT_SQL_DIR, dir, { recursive: true });
-        const yml = path.join(dir, 'build', 'bld_enrollment_days.yml');
-        const sql = path.join(dir, 'build', 'bld_enrollment_days.sql');
+        const yml = path.join(dir, 'build', 'bld_attendance_event_days.yml');
+        const sql = path.join(dir, 'build', 'bld_attendance_event_days.sql');
         const [y, q] = edit(readFileSync(yml, 'utf8'), readFileSync(sql, 'utf8'));
         expect(y + q, `${label}: the edit applies`).not.toBe(readFileSync(yml, 'utf8') + readFileSync(sql, 'utf8'));
         writeFileSync(yml, y);
@@ -147,7 +149,7 @@ describe('models built at once (decision 0208)', () => {
     let overlapped = false;
     const ended = new Set<string>();
     const chunked = names.filter((n) => project.models.get(n)!.meta.chunks);
-    expect(chunked).toContain('bld_enrollment_days');
+    expect(chunked).toContain('bld_attendance_event_days');
     for (const e of events) {
       if (e.at === 'start') {
         for (const d of project.models.get(e.name)!.dependsOn) expect(ended.has(d), `${d} built before ${e.name} starts`).toBe(true);
@@ -184,7 +186,7 @@ describe('models built at once (decision 0208)', () => {
     try {
       await writeDistrict(db, makeDistrict());
       const one = await runModels(db, { commit: 'each-model' });
-      const tables = ['bld_enrollment_days', 'msr_student_attendance', 'v_chronic_absenteeism_risk', 'v_equity_outcomes', 'v_class_section_comparison', 'v_performance_correlations', 'v_wellbeing_risk_profiles'];
+      const tables = ['bld_enrollment_segments', 'bld_attendance_event_days', 'msr_student_attendance', 'v_chronic_absenteeism_risk', 'v_equity_outcomes', 'v_class_section_comparison', 'v_performance_correlations', 'v_wellbeing_risk_profiles'];
       for (const t of tables) await db.run(`CREATE OR REPLACE TEMP TABLE ${t}_one AS SELECT * FROM marts.${t}`);
       const two = await runModels(db, { commit: 'each-model', concurrency: 2, connect: async () => new Db(await instance.connect()) });
       expect(two.models.map((m) => m.name)).toEqual(one.models.map((m) => m.name));
@@ -271,33 +273,34 @@ describe('runner behaviour', () => {
     }
   });
 
-  it('builds the student days in chunks of students with the same rows as in one statement', async () => {
-    const one = await runModels(db, { select: ['bld_enrollment_days'], skipTests: true });
-    expect(one.models.find((m) => m.name === 'bld_enrollment_days')?.chunks).toBe(1);
-    await db.run(`CREATE OR REPLACE TEMP TABLE days_one AS SELECT * FROM marts.bld_enrollment_days`);
+  it('builds the days with an attendance event in chunks of students with the same rows as in one statement', async () => {
+    const one = await runModels(db, { select: ['bld_attendance_event_days'], skipTests: true });
+    expect(one.models.find((m) => m.name === 'bld_attendance_event_days')?.chunks).toBe(1);
+    await db.run(`CREATE OR REPLACE TEMP TABLE days_one AS SELECT * FROM marts.bld_attendance_event_days`);
     const students = (await db.scalar<number>(`SELECT count(*) FROM marts.bld_student_numbers`))!;
     const dir = mkdtempSync(path.join(tmpdir(), 'edlake-sql-'));
     try {
       cpSync(DEFAULT_SQL_DIR, dir, { recursive: true });
-      const yml = path.join(dir, 'build', 'bld_enrollment_days.yml');
+      const yml = path.join(dir, 'build', 'bld_attendance_event_days.yml');
       writeFileSync(yml, readFileSync(yml, 'utf8').replace(/rows_per_chunk: \d+/, 'rows_per_chunk: 7'));
       // as the pipeline builds: each chunk committed on its own, beside other models on a second connection
       const r = await runModels(db, {
         sqlDir: dir,
-        select: ['bld_enrollment_days'],
+        select: ['bld_attendance_event_days'],
         skipTests: true,
         commit: 'each-model',
         concurrency: 2,
         connect: async () => new Db(await instance.connect()),
       });
-      expect(r.models.find((m) => m.name === 'bld_enrollment_days')?.chunks).toBe(Math.ceil(students / 7));
+      expect(r.models.find((m) => m.name === 'bld_attendance_event_days')?.chunks).toBe(Math.ceil(students / 7));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
     const count = (t: string) => db.scalar<number>(`SELECT count(*) FROM ${t}`);
-    expect(await count('days_one')).toBeGreaterThan(students * 10);
-    expect(await count('(SELECT * FROM days_one EXCEPT ALL SELECT * FROM marts.bld_enrollment_days)')).toBe(0);
-    expect(await count('(SELECT * FROM marts.bld_enrollment_days EXCEPT ALL SELECT * FROM days_one)')).toBe(0);
+    // the test district's students all have events on their days
+    expect(await count('days_one')).toBeGreaterThan(students);
+    expect(await count('(SELECT * FROM days_one EXCEPT ALL SELECT * FROM marts.bld_attendance_event_days)')).toBe(0);
+    expect(await count('(SELECT * FROM marts.bld_attendance_event_days EXCEPT ALL SELECT * FROM days_one)')).toBe(0);
     // the variables are reset after the model: the macro selects nothing outside a chunked build
     expect(await db.scalar<number>(`SELECT count(*) FROM marts.bld_student_numbers WHERE edlake_in_chunk(student_num)`)).toBe(0);
   });
@@ -310,7 +313,7 @@ describe('runner behaviour', () => {
     await db.run(`CREATE OR REPLACE TABLE marts.fct_student_attendance_daily AS SELECT 1 AS x`);
     const r = await runModels(db, { select: ['fct_student_attendance_daily'], skipTests: true });
     expect(await kind()).toBe('VIEW');
-    const days = await db.scalar<number>(`SELECT count(*) FROM marts.bld_enrollment_days`);
+    const days = await db.scalar<number>(`SELECT sum(days)::INTEGER FROM marts.bld_enrollment_segments`);
     expect(r.models.find((m) => m.name === 'fct_student_attendance_daily')?.rows).toBe(days);
     const dir = mkdtempSync(path.join(tmpdir(), 'edlake-sql-'));
     try {

@@ -83,13 +83,23 @@ describe('marts on a hand-made district (oracle computed in TypeScript)', () => 
       SELECT * FROM s FULL JOIN marts.msr_school_student_attendance m USING (tenant, school_key, school_id, student_key)
       WHERE m.days_enrolled IS DISTINCT FROM s.days_enrolled OR m.days_absent IS DISTINCT FROM s.days_absent`);
     expect(diffSchool).toEqual([]);
-    // day_number (window offsets, no sort) is each student's row number in date order within the year
+    // day numbers (from the runs' offsets, no sort): each student's row number in date order within
+    // the year, counted here on the published fact, for every day with an event and every run's first day
     const misnumbered = await db.all(`
-      SELECT * FROM (SELECT student_num, school_year, calendar_date, day_number,
-                            row_number() OVER (PARTITION BY student_num, school_year ORDER BY calendar_date) AS expected
-                     FROM marts.bld_enrollment_days)
-      WHERE day_number IS DISTINCT FROM expected`);
+      WITH f AS (SELECT n.student_num, f.calendar_date,
+                        row_number() OVER (PARTITION BY f.tenant, f.student_key, f.school_year ORDER BY f.calendar_date) AS expected
+                 FROM marts.fct_student_attendance_daily f JOIN marts.bld_student_numbers n USING (tenant, student_key))
+      SELECT 'event day' AS what, a.student_num, a.calendar_date, a.day_number, f.expected
+      FROM marts.bld_attendance_event_days a LEFT JOIN f USING (student_num, calendar_date)
+      WHERE a.day_number IS DISTINCT FROM f.expected
+      UNION ALL
+      SELECT 'run', g.student_num, g.first_date, g.first_day_number, f.expected
+      FROM marts.bld_enrollment_segments g LEFT JOIN f ON f.student_num = g.student_num AND f.calendar_date = g.first_date
+      WHERE g.first_day_number IS DISTINCT FROM f.expected`);
     expect(misnumbered).toEqual([]);
+    // the day numbers were checked on days with events, and on runs after the first
+    expect(await db.scalar<number>(`SELECT count(*) FROM marts.bld_attendance_event_days WHERE day_number > 1`)).toBeGreaterThan(0);
+    expect(await db.scalar<number>(`SELECT count(*) FROM marts.bld_enrollment_segments WHERE first_day_number > 1`)).toBeGreaterThan(0);
     // every day of the fact belongs to exactly one enrollment
     const enrolled = await db.scalar<number>(`SELECT sum(days_enrolled) FROM marts.fct_enrollment`);
     expect(enrolled).toBe(await db.scalar<number>(`SELECT count(*) FROM marts.fct_student_attendance_daily`));
@@ -274,16 +284,20 @@ describe('a broken refined row blocks publishing', () => {
     expect(t.failures).toBe(1);
     const enrollmentKey = await db.scalar<string>(`SELECT edlake_key($1, [$2, $3, $4::DATE::VARCHAR])`, [TENANT, key('A'), a.school, a.entry]);
     expect(t.sample).toEqual([{ enrollment_key: enrollmentKey, occurrences: 2 }]);
-    // the duplicate enrollment also counts A twice on each of its days: caught on the integer grain
-    const twice = failing.find((x) => x.name === 'bld_enrollment_days.no_student_counted_twice_in_a_day')!;
+    // the duplicate enrollment also counts A twice on each of its days: caught on the runs of days,
+    // where the duplicate's run starts before the other run of the same enrollment has ended
+    const twice = failing.find((x) => x.name === 'bld_enrollment_segments.no_student_counted_twice_in_a_day')!;
     expect(twice).toBeDefined();
     const aNum = await db.scalar<number>(`SELECT student_num FROM marts.bld_student_numbers WHERE student_key = $1`, [key('A')]);
-    // one failing pair per day of the duplicated enrollment (the fact lists each of them twice)
-    const days = await db.scalar<number>(`SELECT count(DISTINCT calendar_date) FROM marts.fct_student_attendance_daily WHERE student_key = $1 AND school_id = $2 AND calendar_date >= $3::DATE`, [key('A'), a.school, a.entry]);
-    expect(days).toBeGreaterThan(0);
-    expect(twice.failures).toBe(days);
-    expect(twice.sample.length).toBeGreaterThan(0);
-    expect(twice.sample.every((r) => r['student_num'] === aNum && r['occurrences'] === 2)).toBe(true);
+    const days = await db.scalar<number>(`SELECT count(*) FROM marts.fct_student_attendance_daily WHERE student_key = $1 AND school_id = $2 AND calendar_date >= $3::DATE`, [key('A'), a.school, a.entry]);
+    const distinctDays = await db.scalar<number>(`SELECT count(DISTINCT calendar_date) FROM marts.fct_student_attendance_daily WHERE student_key = $1 AND school_id = $2 AND calendar_date >= $3::DATE`, [key('A'), a.school, a.entry]);
+    // the fact lists each day of the duplicated enrollment twice
+    expect(distinctDays).toBeGreaterThan(0);
+    expect(days).toBe(2 * distinctDays!);
+    expect(twice.failures).toBe(1);
+    expect(twice.sample).toHaveLength(1);
+    expect(twice.sample[0]!['student_num']).toBe(aNum);
+    expect(String(twice.sample[0]!['entry_date'])).toBe(a.entry);
     // the blocked run did not record tiers for the next comparison
     expect(await db.scalar<number>(`SELECT count(*) FROM meta.chronic_tier_snapshots`)).toBe(0);
     db.close();
