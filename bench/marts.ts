@@ -138,6 +138,11 @@ const report = {
   blocked: result.blocked,
   models: result.models.map((m) => ({ name: m.name, rows: m.rows, ms: Math.round(m.ms), cpuMs: Math.round(modelCpu.get(m.name) ?? 0), ...(m.chunks ? { chunks: m.chunks } : {}) })),
   slowestTests: [...result.tests].sort((a, b) => b.ms - a.ms).slice(0, 5).map((t) => ({ name: t.name, ms: Math.round(t.ms) })),
+  // what blocked the run (error) or warned, with a few of the failing rows: a blocked benchmark
+  // says why, since its working copy is gone
+  failedTests: result.tests
+    .filter((t) => t.status === 'fail' || t.status === 'error')
+    .map((t) => ({ name: t.name, severity: t.severity, status: t.status, failures: t.failures, sample: t.sample.slice(0, 3), ...(t.message ? { message: t.message } : {}) })),
 };
 if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 else {
@@ -146,6 +151,8 @@ else {
       `marts over ${students} students (${lake}), ${report.cores} cores, threads ${report.threads}`,
       ...report.models.map((m) => `  ${m.name.padEnd(34)} ${String(m.rows).padStart(11)} rows ${String(m.ms).padStart(8)} ms ${String(m.cpuMs).padStart(8)} ms cpu`),
       `models ${report.modelsSeconds} s, data tests ${report.testsSeconds} s, total ${report.totalSeconds} s (with seeds), cpu ${report.cpuSeconds} s; peak RSS ${report.peakRssMb} MB; load average ${report.loadAverageAtEnd.join(' ')}; blocked ${report.blocked}`,
+      ...report.failedTests.map((t) => `  ${t.severity} test ${t.name} ${t.status}: ${t.message ?? `${t.failures} failing, e.g. ${JSON.stringify(t.sample)}`}`),
+      `slowest tests: ${report.slowestTests.map((t) => `${t.name} ${t.ms} ms`).join(', ')}`,
     ].join('\n') + '\n',
   );
 }
