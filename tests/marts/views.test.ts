@@ -298,6 +298,10 @@ describe('a broken refined row blocks publishing', () => {
     expect(twice.sample).toHaveLength(1);
     expect(twice.sample[0]!['student_num']).toBe(aNum);
     expect(String(twice.sample[0]!['entry_date'])).toBe(a.entry);
+    // the duplicate's run also starts before the other one ends, in the order of the day numbers
+    const numbering = failing.find((x) => x.name === 'bld_enrollment_segments.day_numbers_complete')!;
+    expect(numbering).toBeDefined();
+    expect(numbering.sample.every((r) => r['student_num'] === aNum)).toBe(true);
     // the blocked run did not record tiers for the next comparison
     expect(await db.scalar<number>(`SELECT count(*) FROM meta.chronic_tier_snapshots`)).toBe(0);
     db.close();
