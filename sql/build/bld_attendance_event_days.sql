@@ -14,8 +14,7 @@ WITH schools AS (
   SELECT DISTINCT tenant, school_id, school_num FROM marts.bld_calendar_days
 ),
 counted AS (
-  SELECT school_num, school_year, calendar_date,
-         (row_number() OVER (PARTITION BY school_num, school_year ORDER BY calendar_date))::INTEGER AS counted_number
+  SELECT school_num, school_year, calendar_date, counted_day_number AS counted_number
   FROM marts.bld_calendar_days WHERE is_counted
 ),
 categories AS (

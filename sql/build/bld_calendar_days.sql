@@ -24,6 +24,11 @@ SELECT
   d.is_instructional AND d.calendar_date <= coalesce(t.last_attendance_date, a.last_attendance_date) AS is_counted,
   CASE WHEN d.is_instructional THEN count(*) FILTER (WHERE d.is_instructional)
        OVER (PARTITION BY d.tenant, d.school_id, d.school_year ORDER BY d.calendar_date) END AS instructional_day_number,
+  -- the counted days numbered 1, 2, ... per school and year in date order (the numbering the runs of
+  -- student-days are expressed in, decision 0209); NULL on days that do not count
+  (CASE WHEN d.is_instructional AND d.calendar_date <= coalesce(t.last_attendance_date, a.last_attendance_date)
+        THEN count(*) FILTER (WHERE d.is_instructional AND d.calendar_date <= coalesce(t.last_attendance_date, a.last_attendance_date))
+             OVER (PARTITION BY d.tenant, d.school_id, d.school_year ORDER BY d.calendar_date) END)::INTEGER AS counted_day_number,
   -- dense integer surrogate of (tenant, school_id) for the student-day models (decision 0203)
   (dense_rank() OVER (ORDER BY d.tenant, d.school_id))::INTEGER AS school_num
 FROM days d

@@ -23,8 +23,7 @@ e AS (
 ),
 counted AS (
   -- the counted days of each school and year, numbered 1, 2, ... in date order
-  SELECT school_num, school_year, calendar_date,
-         (row_number() OVER (PARTITION BY school_num, school_year ORDER BY calendar_date))::INTEGER AS counted_number
+  SELECT school_num, school_year, calendar_date, counted_day_number AS counted_number
   FROM marts.bld_calendar_days WHERE is_counted
 ),
 windows AS (
