@@ -1,12 +1,13 @@
 -- One row per student with LMS assignments: submission rate (submitted on time or late / assigned),
--- on-time rate (on time / assigned) and activity (number of submissions made).
+-- on-time rate (on time / assigned) and activity (number of submissions made), summed over the
+-- student's sections from msr_student_section_lms.
 SELECT
   tenant,
   student_key,
-  count(*) AS assignments,
-  count(*) FILTER (WHERE is_submitted) AS lms_activity,
-  count(*) FILTER (WHERE is_submitted) / count(*) AS submission_rate,
-  count(*) FILTER (WHERE is_on_time) / count(*) AS on_time_rate,
-  count(*) FILTER (WHERE submission_status = 'missing') AS missing
-FROM marts.fct_lms_submissions
+  CAST(sum(assignments) AS BIGINT) AS assignments,
+  CAST(sum(submitted) AS BIGINT) AS lms_activity,
+  sum(submitted) / sum(assignments) AS submission_rate,
+  sum(on_time) / sum(assignments) AS on_time_rate,
+  CAST(sum(missing) AS BIGINT) AS missing
+FROM marts.msr_student_section_lms
 GROUP BY ALL

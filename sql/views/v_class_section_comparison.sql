@@ -62,13 +62,13 @@ member_rows AS (
   SELECT tenant, section_key, student_key, count(*) AS member_rows FROM members GROUP BY ALL
 ),
 section_lms AS (
-  -- the submission rate over (submission x membership row): the same mean as the row-by-row join, from
-  -- one join row per submission instead of one per submission and membership row
+  -- the submission rate over (submission with a status x membership row): the same mean as the
+  -- row-by-row join, from the counts per student and section instead of one row per submission
   SELECT l.tenant, l.section_key,
-         sum(CASE WHEN l.is_submitted THEN mb.member_rows ELSE 0 END) / sum(mb.member_rows) AS lms_submission_rate
-  FROM marts.fct_lms_submissions l
+         sum(l.submitted * mb.member_rows) / sum(l.assignments_with_status * mb.member_rows) AS lms_submission_rate
+  FROM marts.msr_student_section_lms l
   JOIN member_rows mb ON mb.tenant = l.tenant AND mb.section_key = l.section_key AND mb.student_key = l.student_key
-  WHERE l.submission_status IS NOT NULL
+  WHERE l.assignments_with_status > 0
   GROUP BY ALL
 ),
 wide AS (
