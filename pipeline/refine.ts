@@ -741,7 +741,9 @@ async function upsert(
   if (firstLoad) {
     // Nothing of this tenant refined yet and every key once (a district's first full year): every
     // row is new and written, so the sequence is constants over tmp_ok, a view. Materialized, it
-    // rewrote the whole batch (at 1,000,000 students, 150 s of the refine stage).
+    // rewrote the whole batch (at 1,000,000 students, 150 s of the refine stage). With repeated keys
+    // the view would give the same rows, but its window would be recomputed by each of its three
+    // readers: then the table is kept.
     await db.run(`CREATE OR REPLACE TEMP VIEW tmp_seq AS SELECT t.*, ${seq}, false AS existed, false AS __same FROM tmp_ok t`);
   } else {
     await db.run(

@@ -331,6 +331,9 @@ export function makeDistrict(opts: { throughDay?: number } = {}): District {
     { student: 'P4', id: 'X2', date: day(16), code: 'DET' },
     { student: 'P3', id: 'X3', date: day(17), code: 'uri://ed-fi.org/DisciplineDescriptor#In School Suspension' },
   ];
+  // A status the descriptor map does not know ('excused'): unknown whether submitted, so it counts in
+  // no submission rate of a section (two members of M1).
+  for (const s of memberships.filter((m) => m.section === 'M1').slice(0, 2)) submissions.push({ student: s.student, assignment: 'M1-A6', section: 'M1', status: 'excused' });
   return { students, enrollments, events: keptEvents, sections, memberships, marks, submissions, results, survey, behaviors, actions };
 }
 

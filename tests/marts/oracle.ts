@@ -211,7 +211,10 @@ export function sectionComparison(d: District, section: string, measure: 'mean_c
   const value = (sec: string): number | null => {
     const members = d.memberships.filter((m) => m.section === sec).map((m) => m.student);
     if (measure === 'mean_course_mark') return mean(members.map((s) => marks.get(`${s}|${sec}`)!));
-    const subs = d.submissions.filter((x) => x.section === sec && members.includes(x.student));
+    // submissions whose status says whether they were made (Canvas's 'graded' is on time); any other
+    // status leaves the submission out of the rate
+    const known = ['on_time', 'late', 'missing', 'graded'];
+    const subs = d.submissions.filter((x) => x.section === sec && members.includes(x.student) && known.includes(x.status));
     return subs.length === 0 ? null : subs.filter((x) => x.status !== 'missing').length / subs.length;
   };
   let ss = 0;

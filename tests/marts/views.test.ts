@@ -30,13 +30,14 @@ describe('marts on a hand-made district (oracle computed in TypeScript)', () => 
     for (const m of run.models) expect(m.ms).toBeGreaterThanOrEqual(0);
   });
 
-  it('reports the unmapped attendance code as a warning without blocking', () => {
+  it('reports the unmapped attendance code and submission status as a warning without blocking', () => {
     const t = run.tests.find((x) => x.name === 'project.unmapped_descriptors')!;
     expect(t.severity).toBe('warn');
     expect(t.status).toBe('fail');
     expect(t.sample).toContainEqual(expect.objectContaining({ descriptor_type: 'AttendanceEventCategoryDescriptor', descriptor_value: 'ZZ' }));
+    expect(t.sample).toContainEqual(expect.objectContaining({ descriptor_type: 'SubmissionStatusDescriptor', descriptor_value: 'excused' }));
     // everything else the fixture delivers is mapped (several capitalisations and namespaces)
-    expect(t.failures).toBe(1);
+    expect(t.failures).toBe(2);
   });
 
   it('chronic absenteeism risk: every enrolled student agrees with the oracle', async () => {
