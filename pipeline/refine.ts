@@ -97,6 +97,10 @@ interface Ctx {
   extra: Record<string, string>;
   /** Logical columns present in at least one file of the batch. */
   present: Set<string>;
+  /** Present columns that `tmp_rows` carries (CSV: those the layout reads; JSON: all present). */
+  loaded: Set<string>;
+  /** CSV batches: `tmp_rows` is a view over the raw Parquet; this recreates it with the student ID expression. */
+  rowsView?: (studentId: string) => string;
   /** Vendor layouts: the logical student ID column chosen per file. */
   studentColumnName?: Map<number, string>;
 }
@@ -112,8 +116,32 @@ function template(ctx: Ctx, sql: string): string {
     const x = ctx.extra[name];
     if (x !== undefined) return x;
     if (!(name in ctx.batch.layout.columns)) throw new Error(`source layout ${ctx.batch.layout.id}: template names unknown column {${name}}`);
-    return ctx.present.has(name) ? `r.${colName(name)}` : 'CAST(NULL AS VARCHAR)';
+    return ctx.present.has(name) ? `r.${colName(loadedColumn(ctx, name))}` : 'CAST(NULL AS VARCHAR)';
   });
+}
+
+/** A present column, checked to be one `tmp_rows` carries (a layout reading a column the scan of its definition missed is a bug, not a NULL). */
+function loadedColumn(ctx: Ctx, name: string): string {
+  if (ctx.present.has(name) && !ctx.loaded.has(name)) throw new Error(`source layout ${ctx.batch.layout.id}: column ${name} is read but was not loaded (usedColumns missed it)`);
+  return name;
+}
+
+/**
+ * The logical columns a layout reads: every column named in its mappings, identity feeds, student
+ * ID candidates, auxiliary table or tenant rule, as a value or as a `{placeholder}` in SQL. A
+ * column only described (header aliases, recognition) is not loaded into the batch.
+ */
+export function usedColumns(layout: Layout): Set<string> {
+  const out = new Set<string>();
+  const visit = (v: unknown): void => {
+    if (typeof v === 'string') {
+      if (v in layout.columns) out.add(v);
+      for (const m of v.matchAll(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g)) if ((m[1] as string) in layout.columns) out.add(m[1] as string);
+    } else if (Array.isArray(v)) v.forEach(visit);
+    else if (v !== null && typeof v === 'object') Object.values(v).forEach(visit);
+  };
+  visit([layout.mappings, layout.identity ?? [], layout.student ?? {}, layout.aux ?? {}, layout.tenantFromLea ?? {}]);
+  return out;
 }
 
 /** The first logical column an expression reads, for reporting the delivered field name. */
@@ -209,31 +237,49 @@ function recordTypeCond(m: { recordType?: string }): string {
 }
 
 /**
- * Normalize the batch: one temp table `tmp_rows` with every file's rows, logical columns as
- * `c_<name>` (trimmed, empty as NULL), provenance, and the row id `__row`.
+ * Normalize the batch as `tmp_rows`: every file's rows, logical columns as `c_<name>` (trimmed,
+ * empty as NULL), provenance, and the row id `__row`.
+ *
+ * CSV batches: a view over the raw Parquet, with only the columns the layout reads. Each reader
+ * (ID detection, person keys, one staged table per mapping) reads just its own columns from the
+ * compressed files; at 1,000,000 students a table copy of the 36 M LMS submissions, all columns,
+ * was written and read again under memory pressure (decision 0308). JSON batches: a table, since
+ * every reader would otherwise parse the JSON again.
  */
 async function normalizeRows(ctx: Ctx): Promise<void> {
   const { db, batch } = ctx;
   const json = batch.layout.format !== 'csv';
-  const logicals = Object.keys(batch.layout.columns).filter((l) => batch.files.some((f) => (f.columns[l]?.length ?? 0) > 0));
-  ctx.present = new Set(logicals);
-  // Files with the same column map are read in one scan; the file index comes from the file's hash.
+  const presentAll = Object.keys(batch.layout.columns).filter((l) => batch.files.some((f) => (f.columns[l]?.length ?? 0) > 0));
+  ctx.present = new Set(presentAll);
+  const used = json ? undefined : usedColumns(batch.layout);
+  const logicals = used ? presentAll.filter((l) => used.has(l)) : presentAll;
+  ctx.loaded = new Set(logicals);
   await db.run(`CREATE OR REPLACE TEMP TABLE tmp_files AS SELECT * FROM (VALUES ${batch.files.map((f, i) => `(${i}, ${literal(f.sha256)}, ${literal(f.path)})`).join(', ')}) t(__f, sha256, path)`);
-  const groups = new Map<string, { columns: Record<string, string[]>; files: BatchFile[] }>();
-  for (const f of batch.files) {
+  // Files with the same column map are read in one scan; a file's index in the batch comes from
+  // its place in the scan's list (file_index), not from a join on its hash.
+  const groups = new Map<string, { columns: Record<string, string[]>; files: Array<{ f: BatchFile; i: number }> }>();
+  batch.files.forEach((f, i) => {
     const k = JSON.stringify(logicals.map((l) => f.columns[l] ?? null));
     const g = groups.get(k) ?? { columns: f.columns, files: [] };
-    g.files.push(f);
+    g.files.push({ f, i });
     groups.set(k, g);
-  }
-  const selects = [...groups.values()].map((g) => {
-    const cols = logicals.map((l) => `${exprOfColumn(batch.layout, g.columns, l)} AS ${colName(l)}`);
-    return `SELECT tf.__f, CAST(tf.__f AS BIGINT) * ${FILE_SHIFT} + r._row_number AS __row, r._row_number, r._ragged, r._delivered_at,
-              r._file_sha256, r._source, ${json ? 'r._record_type, r.json' : `CAST(NULL AS VARCHAR) AS _record_type, CAST(NULL AS VARCHAR) AS json`},
-              CAST(NULL AS VARCHAR) AS __student_id ${cols.length > 0 ? `, ${cols.join(', ')}` : ''}
-            FROM read_parquet([${g.files.map((f) => literal(f.rowsFile)).join(', ')}], union_by_name = true) r JOIN tmp_files tf ON tf.sha256 = r._file_sha256`;
   });
-  await db.run(`CREATE OR REPLACE TEMP TABLE tmp_rows AS ${selects.join(' UNION ALL ')}`);
+  const selects = (studentId: string) =>
+    [...groups.values()].map((g) => {
+      const cols = logicals.map((l) => `${exprOfColumn(batch.layout, g.columns, l)} AS ${colName(l)}`);
+      const fileOf = g.files.length === 1 ? `${g.files[0]!.i}` : `CAST([${g.files.map((x) => x.i).join(', ')}][CAST(r.file_index AS BIGINT) + 1] AS INTEGER)`;
+      return `SELECT __f, CAST(__f AS BIGINT) * ${FILE_SHIFT} + _row_number AS __row, * EXCLUDE (__f) FROM (
+              SELECT ${fileOf} AS __f, r._row_number, r._ragged, r._delivered_at, r._file_sha256, r._source,
+                ${json ? 'r._record_type, r.json' : `CAST(NULL AS VARCHAR) AS _record_type, CAST(NULL AS VARCHAR) AS json`}
+                ${cols.length > 0 ? `, ${cols.join(', ')}` : ''}
+              FROM read_parquet([${g.files.map((x) => literal(x.f.rowsFile)).join(', ')}], union_by_name = true) r) r`;
+    }).map((sel) => `SELECT *, ${studentId} AS __student_id FROM (${sel})`);
+  if (json) {
+    await db.run(`CREATE OR REPLACE TEMP TABLE tmp_rows AS ${selects('CAST(NULL AS VARCHAR)').join(' UNION ALL ')}`);
+  } else {
+    ctx.rowsView = (studentId: string) => `CREATE OR REPLACE TEMP VIEW tmp_rows AS ${selects(studentId).join(' UNION ALL ')}`;
+    await db.run(ctx.rowsView('CAST(NULL AS VARCHAR)'));
+  }
 }
 
 /**
@@ -250,7 +296,7 @@ async function detectStudentColumns(ctx: Ctx): Promise<Map<number, IdDetection>>
   for (const col of spec.candidates) {
     if (!ctx.present.has(col)) continue;
     const rows = await db.all<{ f: number; id_type: string | null; n: number }>(
-      `WITH vals AS (SELECT DISTINCT __f, lower(${colName(col)}) AS v FROM tmp_rows WHERE NOT _ragged AND ${colName(col)} IS NOT NULL),
+      `WITH vals AS (SELECT DISTINCT __f, lower(${colName(loadedColumn(ctx, col))}) AS v FROM tmp_rows WHERE NOT _ragged AND ${colName(col)} IS NOT NULL),
             hits AS (SELECT vals.__f, vals.v, min(k.id_type) AS id_type FROM vals LEFT JOIN identity.person_ids k
                       ON k.tenant = ${literal(batch.tenant)} AND k.kind = 'student' AND k.id_type IN (${types}) AND k.id_value = vals.v GROUP BY vals.__f, vals.v)
        SELECT __f AS f, id_type, count(*)::INTEGER AS n FROM hits GROUP BY __f, id_type`,
@@ -286,13 +332,15 @@ async function detectStudentColumns(ctx: Ctx): Promise<Map<number, IdDetection>>
       matchedBy: pf.best?.by ?? {},
       candidates: pf.cands,
     });
-    if (pf.best) cases.push(`WHEN ${i} THEN ${colName(pf.best.col)}`);
+    if (pf.best) cases.push(`WHEN ${i} THEN ${colName(loadedColumn(ctx, pf.best.col))}`);
   }
   // Files with no column above the threshold: their rows name no roster student; the first
   // candidate present is kept as the delivered ID (quarantined as unknown_student).
   const fallback = spec.candidates.find((c) => ctx.present.has(c));
-  const otherwise = fallback ? colName(fallback) : 'CAST(NULL AS VARCHAR)';
-  await db.run(`UPDATE tmp_rows SET __student_id = ${cases.length > 0 ? `CASE __f ${cases.join(' ')} ELSE ${otherwise} END` : otherwise}`);
+  const otherwise = fallback ? colName(loadedColumn(ctx, fallback)) : 'CAST(NULL AS VARCHAR)';
+  const studentId = cases.length > 0 ? `CASE __f ${cases.join(' ')} ELSE ${otherwise} END` : otherwise;
+  if (ctx.rowsView) await db.run(ctx.rowsView(studentId));
+  else await db.run(`UPDATE tmp_rows SET __student_id = ${studentId}`);
   ctx.studentColumnName = new Map([...perFile].map(([i, pf]) => [i, pf.best?.col ?? fallback ?? spec.candidates[0]!]));
   return out;
 }
@@ -308,7 +356,7 @@ async function preparePersonKeys(ctx: Ctx): Promise<void> {
   for (const m of batch.layout.mappings) Object.values(m.fields).forEach(visit);
   for (const f of batch.layout.identity ?? []) cols.add(f.id);
   await db.run(`CREATE OR REPLACE TEMP TABLE tmp_person_keys (id_value VARCHAR PRIMARY KEY, person_key VARCHAR)`);
-  const unions = [...cols].filter((c) => ctx.present.has(c)).map((c) => `SELECT lower(${colName(c)}) AS v FROM tmp_rows`);
+  const unions = [...cols].filter((c) => ctx.present.has(c)).map((c) => `SELECT lower(${colName(loadedColumn(ctx, c))}) AS v FROM tmp_rows`);
   if (unions.length === 0) return;
   const ids = await db.all<{ v: string }>(`SELECT DISTINCT v FROM (${unions.join(' UNION ALL ')}) WHERE v IS NOT NULL`);
   if (ids.length === 0) return;
@@ -326,7 +374,7 @@ async function preparePersonKeys(ctx: Ctx): Promise<void> {
  * Returns the outcome per file index.
  */
 export async function refineBatch(db: Db, batch: RefineBatch): Promise<Map<number, FileOutcome>> {
-  const ctx: Ctx = { db, batch, extra: {}, present: new Set() };
+  const ctx: Ctx = { db, batch, extra: {}, present: new Set(), loaded: new Set() };
   const { layout } = batch;
   const outcomes = new Map<number, FileOutcome>();
   batch.files.forEach((_, i) => outcomes.set(i, { refined: 0, quarantined: 0, duplicate: 0, skipped: 0, skippedReasons: {}, quarantineByRule: {}, entities: {} }));
@@ -387,35 +435,71 @@ export async function refineBatch(db: Db, batch: RefineBatch): Promise<Map<numbe
     { run: batch.runId, source: batch.source, layout: layout.id },
   );
 
-  // Outcome per delivered row.
-  const counts = await db.all<{ f: number; outcome: string; reason: string | null; n: number }>(
-    `WITH failed AS (SELECT DISTINCT row_id FROM tmp_fails),
-          primary_stage AS (SELECT row_id, arg_min(duplicate, mapping) AS duplicate FROM tmp_staged WHERE NOT derived GROUP BY row_id),
-          any_stage AS (SELECT row_id, bool_and(duplicate) AS duplicate FROM tmp_staged GROUP BY row_id)
-     SELECT r.__f AS f,
-            CASE WHEN f.row_id IS NOT NULL THEN 'quarantined'
-                 WHEN p.row_id IS NOT NULL AND p.duplicate THEN 'duplicate'
-                 WHEN p.row_id IS NOT NULL THEN 'refined'
-                 WHEN a.row_id IS NOT NULL AND a.duplicate THEN 'duplicate'
-                 WHEN a.row_id IS NOT NULL THEN 'refined'
-                 ELSE 'skipped' END AS outcome,
-            CASE WHEN f.row_id IS NULL AND a.row_id IS NULL THEN ${skipReasonSql(layout)} END AS reason,
-            count(*)::INTEGER AS n
-     FROM tmp_rows r
-       LEFT JOIN failed f ON f.row_id = r.__row
-       LEFT JOIN primary_stage p ON p.row_id = r.__row
-       LEFT JOIN any_stage a ON a.row_id = r.__row
-     GROUP BY ALL`,
+  // Outcome per delivered row: quarantined (any failure), else that of its first non-derived
+  // staged record, else duplicate when all its staged records are, else refined; rows with no
+  // failure and no staged record are skipped. Counted from the failures and staged records alone
+  // (a row appears in them or is skipped), not by joining every delivered row with them.
+  const applicable = layout.mappings.filter((m) => mappingApplies(layout, m));
+  const stagedOnce =
+    applicable.length === 1 && !applicable[0]!.unpivot && !applicable[0]!.derived && !(layout.identity ?? []).some((feed) => mappingApplies(layout, feed));
+  const counts = await db.all<{ f: number; outcome: string; n: number }>(
+    stagedOnce
+      ? // one mapping, no unpivot, no identity feed: a row is staged at most once, and only when it
+        // broke no rule (its upsert runs after every rule), so no per-row grouping is needed
+        `SELECT CAST(row_id // ${FILE_SHIFT} AS INTEGER) AS f, CASE WHEN duplicate THEN 'duplicate' ELSE 'refined' END AS outcome, count(*)::INTEGER AS n FROM tmp_staged GROUP BY ALL
+         UNION ALL
+         SELECT CAST(row_id // ${FILE_SHIFT} AS INTEGER), 'quarantined', count(DISTINCT row_id)::INTEGER FROM tmp_fails GROUP BY ALL`
+      : `WITH marks AS (
+           SELECT row_id, true AS failed, CAST(NULL AS INTEGER) AS mapping, CAST(NULL AS BOOLEAN) AS derived, CAST(NULL AS BOOLEAN) AS duplicate FROM tmp_fails
+           UNION ALL SELECT row_id, false, mapping, derived, duplicate FROM tmp_staged),
+         per_row AS (
+           SELECT row_id, bool_or(failed) AS failed,
+             count(*) FILTER (WHERE NOT failed AND NOT derived) AS primaries,
+             arg_min(duplicate, mapping) FILTER (WHERE NOT failed AND NOT derived) AS primary_duplicate,
+             bool_and(duplicate) FILTER (WHERE NOT failed) AS all_duplicate
+           FROM marks GROUP BY row_id)
+         SELECT CAST(row_id // ${FILE_SHIFT} AS INTEGER) AS f,
+           CASE WHEN failed THEN 'quarantined'
+                WHEN primaries > 0 THEN CASE WHEN primary_duplicate THEN 'duplicate' ELSE 'refined' END
+                WHEN all_duplicate THEN 'duplicate' ELSE 'refined' END AS outcome,
+           count(*)::INTEGER AS n
+         FROM per_row GROUP BY ALL`,
   );
   for (const c of counts) {
     const o = outcomes.get(c.f)!;
     if (c.outcome === 'quarantined') o.quarantined += c.n;
     else if (c.outcome === 'duplicate') o.duplicate += c.n;
-    else if (c.outcome === 'refined') o.refined += c.n;
-    else {
-      o.skipped += c.n;
-      const why = c.reason ?? 'no mapping applies to this row';
-      o.skippedReasons[why] = (o.skippedReasons[why] ?? 0) + c.n;
+    else o.refined += c.n;
+  }
+  // Skipped: the delivered rows that are in neither list.
+  const delivered = await db.all<{ f: number; n: number }>(`SELECT __f AS f, count(*)::INTEGER AS n FROM tmp_rows GROUP BY ALL`);
+  let anySkipped = false;
+  for (const d of delivered) {
+    const o = outcomes.get(d.f)!;
+    const skipped = d.n - o.quarantined - o.duplicate - o.refined;
+    if (skipped < 0) throw new Error(`refine ${layout.id}: file ${batch.files[d.f]?.path} has ${d.n} rows but ${d.n - skipped} outcomes`);
+    o.skipped = skipped;
+    if (skipped > 0) anySkipped = true;
+  }
+  if (anySkipped && layout.format === 'csv') {
+    // Why: no mapping of the layout applies to the row (one reason for the whole layout).
+    const reason = layout.skip?.['*'] ?? CSV_SKIP_REASON;
+    for (const o of outcomes.values()) if (o.skipped > 0) o.skippedReasons[reason] = o.skipped;
+  } else if (anySkipped) {
+    // Why: a record type the source declares out of the model, or none of its mappings applies.
+    const why = await db.all<{ f: number; reason: string | null; n: number }>(
+      `SELECT r.__f AS f, ${skipReasonSql(layout)} AS reason, count(*)::INTEGER AS n FROM tmp_rows r
+       WHERE NOT EXISTS (SELECT 1 FROM tmp_fails x WHERE x.row_id = r.__row) AND NOT EXISTS (SELECT 1 FROM tmp_staged x WHERE x.row_id = r.__row)
+       GROUP BY ALL`,
+    );
+    for (const w of why) {
+      const o = outcomes.get(w.f)!;
+      const reason = w.reason ?? 'no mapping applies to this row';
+      o.skippedReasons[reason] = (o.skippedReasons[reason] ?? 0) + w.n;
+    }
+    for (const [i, o] of outcomes) {
+      const n = Object.values(o.skippedReasons).reduce((a, b) => a + b, 0);
+      if (n !== o.skipped) throw new Error(`refine ${layout.id}: file ${batch.files[i]?.path} has ${o.skipped} skipped rows but ${n} with a reason`);
     }
   }
   const rules = await db.all<{ f: number; rule: string; n: number }>(
@@ -439,9 +523,11 @@ export async function refineBatch(db: Db, batch: RefineBatch): Promise<Map<numbe
     await db.run(`DROP VIEW IF EXISTS ${s.table}`);
     await db.run(`DROP TABLE IF EXISTS ${s.table}_text`);
   }
-  await db.run(`DROP TABLE IF EXISTS tmp_rows`);
+  await db.run(ctx.rowsView ? `DROP VIEW IF EXISTS tmp_rows` : `DROP TABLE IF EXISTS tmp_rows`);
   return outcomes;
 }
+
+const CSV_SKIP_REASON = 'no mapping of this layout applies to the row';
 
 function skipReasonSql(layout: Layout): string {
   const entries = Object.entries(layout.skip ?? {});
@@ -449,7 +535,7 @@ function skipReasonSql(layout: Layout): string {
   const cases = entries
     .filter(([k]) => k !== '*')
     .map(([k, why]) => `WHEN r._record_type = ${literal(k)} THEN ${literal(`${k}: ${why}`)}`);
-  if (layout.format === 'csv') return literal(star ?? 'no mapping of this layout applies to the row');
+  if (layout.format === 'csv') return literal(star ?? CSV_SKIP_REASON);
   return `CASE ${cases.join(' ')} ${cases.length === 0 ? 'WHEN false THEN NULL' : ''} ELSE ${literal(star ?? 'no mapping applies to this record type')} || ' (' || r._record_type || ')' END`;
 }
 
@@ -480,12 +566,12 @@ async function stageMapping(
     else {
       from += ` CROSS JOIN (VALUES ${present.map((c) => `(${literal(c)})`).join(', ')}) u(__name)`;
       ctx.extra['__name'] = 'u.__name';
-      ctx.extra['__value'] = `(CASE u.__name ${present.map((c) => `WHEN ${literal(c)} THEN r.${colName(c)}`).join(' ')} END)`;
+      ctx.extra['__value'] = `(CASE u.__name ${present.map((c) => `WHEN ${literal(c)} THEN r.${colName(loadedColumn(ctx, c))}`).join(' ')} END)`;
       unpivoted = true;
     }
   }
   const where = [recordTypeCond(m), m.where ? `(${template(ctx, m.where)})` : 'true'].join(' AND ');
-  const select: string[] = [`r.__row`, `r.__f`, `r._file_sha256 AS __sha`, `r._source AS __source`, unpivoted ? `u.__name AS __item` : `CAST(NULL AS VARCHAR) AS __item`];
+  const select: string[] = [`r.__row`, `r.__f`, unpivoted ? `u.__name AS __item` : `CAST(NULL AS VARCHAR) AS __item`];
   const studentFields: Array<{ field: string; raw: string; declared: string }> = [];
   const rawOf = new Map<string, string>();
   for (const c of cols) {
@@ -620,9 +706,8 @@ async function stageMapping(
     `__f`,
     `${literal(batch.tenant)} AS tenant`,
     ...mapped.map((c) => `${typedOf(c)} AS ${q(c.name)}`),
-    `__sha AS _file_sha256`,
     `CAST(__row % ${FILE_SHIFT} AS INTEGER) AS _row_number`,
-    `__source AS _source`,
+    `${literal(batch.source)} AS _source`,
     `__ragged`,
   ];
   // A view: every typed value is already in the staged table (its conversion, or the text itself),
@@ -716,10 +801,13 @@ async function upsert(
     const differing = colsInTable.filter((c) => c !== '__row' && c !== '__f' && !sk.includes(c) && !c.startsWith('_') && c !== 'tenant');
     const firstDiff = `coalesce(${differing.map((c) => `CASE WHEN count(DISTINCT ${q(c)}) > 1 THEN ${literal(delivered(c))} END`).join(', ')})`;
     const vh = `md5(CAST(to_json(struct_pack(${differing.map((c) => `${q(c)} := ${q(c)}`).join(', ')})) AS VARCHAR))`;
+    // Groups are found by a 64-bit hash of the key (a table of numbers, not of 64-character keys:
+    // at 1,000,000 students the string version spilled to disk), then checked on the key itself,
+    // so a hash collision only brings a group in for that check.
     await db.run(
       `CREATE OR REPLACE TEMP TABLE tmp_conflicts AS
-       WITH multi AS (SELECT __f, ${skList} FROM tmp_ok GROUP BY ALL HAVING count(*) > 1),
-            grouped AS (SELECT t.* FROM tmp_ok t SEMI JOIN multi m ON ${skEq('m', 't')}),
+       WITH multi AS (SELECT __f, hash(${skList}) AS __h FROM tmp_ok GROUP BY ALL HAVING count(*) > 1),
+            grouped AS (SELECT t.* FROM tmp_ok t SEMI JOIN multi m ON m.__f = t.__f AND m.__h = hash(${sk.map((k) => `t.${q(k)}`).join(', ')})),
             conflicted AS (SELECT __f, ${skList}, ${firstDiff} AS field FROM grouped GROUP BY __f, ${skList} HAVING count(DISTINCT ${vh}) > 1)
        SELECT g.__row AS row_id, ${ent} AS entity, c.field, 'conflicting_duplicate' AS rule, CAST(NULL AS VARCHAR) AS value
        FROM grouped g JOIN conflicted c ON ${skEq('c', 'g')}`,
@@ -733,7 +821,11 @@ async function upsert(
   // One window (partition and order shared) and one join with the refined rows of the same keys.
   // Most batches deliver each key once: then no window (a sort per key) is needed at all.
   const win = `PARTITION BY ${pk.map((k) => `t.${q(k)}`).join(', ')} ORDER BY t.__row`;
-  const repeated = (await db.scalar<boolean>(`SELECT EXISTS (SELECT 1 FROM tmp_ok GROUP BY ${pk.map(q).join(', ')} HAVING count(*) > 1)`)) ?? true;
+  // Does a key come twice? Asked of a 64-bit hash of the key first (most batches: no hash repeats,
+  // so no key does); only when one does, of the keys themselves.
+  const pkList = pk.map(q).join(', ');
+  const repeatedHash = (await db.scalar<boolean>(`SELECT EXISTS (SELECT 1 FROM tmp_ok GROUP BY hash(${pkList}) HAVING count(*) > 1)`)) ?? true;
+  const repeated = repeatedHash && ((await db.scalar<boolean>(`SELECT EXISTS (SELECT 1 FROM tmp_ok GROUP BY ${pkList} HAVING count(*) > 1)`)) ?? true);
   const seq = repeated
     ? `${valueOf} IS NOT DISTINCT FROM lag(${valueOf}) OVER (${win}) AS __same_as_prev, row_number() OVER (${win}) AS __pos, count(*) OVER (${win} ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS __n`
     : `false AS __same_as_prev, 1 AS __pos, 1 AS __n`;
@@ -770,12 +862,20 @@ async function upsert(
     `SELECT count(*) FILTER (WHERE NOT existed)::INTEGER AS ins, count(*) FILTER (WHERE existed)::INTEGER AS upd FROM tmp_seq t WHERE ${written}`,
   );
   if (!derived && (counts?.upd ?? 0) > 0) {
-    const setCols = [...owned, '_file_sha256', '_row_number', '_source'];
-    await db.run(`UPDATE ${target} AS x SET ${setCols.map((c) => `${q(c)} = t.${q(c)}`).join(', ')} FROM tmp_seq t WHERE t.existed AND ${written} AND ${pkEq('x', 't')}`);
+    const setCols = [...owned, '_row_number', '_source'];
+    await db.run(
+      `UPDATE ${target} AS x SET ${setCols.map((c) => `${q(c)} = t.${q(c)}`).join(', ')}, _file_sha256 = t.__sha
+       FROM (SELECT t.*, tf.sha256 AS __sha FROM tmp_seq t JOIN tmp_files tf ON tf.__f = t.__f) t WHERE t.existed AND ${written} AND ${pkEq('x', 't')}`,
+    );
   }
   const insertCols = colsInTable.filter((c) => c !== '__row' && c !== '__f' && c !== '__ragged');
   if ((counts?.ins ?? 0) > 0) {
-    await db.run(`INSERT INTO ${target} (${insertCols.map(q).join(', ')}) SELECT ${insertCols.map((c) => `t.${q(c)}`).join(', ')} FROM tmp_seq t WHERE NOT t.existed AND ${written}`);
+    // the file's hash joins here, from the batch's file list: carried through the staged rows, a
+    // 64-character value per row was most of their width
+    await db.run(
+      `INSERT INTO ${target} (${insertCols.map(q).join(', ')}, _file_sha256)
+       SELECT ${insertCols.map((c) => `t.${q(c)}`).join(', ')}, tf.sha256 FROM tmp_seq t JOIN tmp_files tf ON tf.__f = t.__f WHERE NOT t.existed AND ${written}`,
+    );
   }
   await db.run(firstLoad ? `DROP VIEW tmp_seq` : `DROP TABLE tmp_seq`);
   await db.run(`DROP VIEW tmp_ok`);

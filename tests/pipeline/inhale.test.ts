@@ -2,6 +2,7 @@
  * Raw and refined on small hand-written deliveries: column drift, duplicates, unreadable files,
  * encodings, a failed run, the key, the CLI's --json record.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import iconv from 'iconv-lite';
@@ -126,6 +127,18 @@ describe('deliveries', () => {
     expect(laterFile(second)).toEqual(changed);
     expect(second.entities['student_school_associations']).toEqual({ inserted: 1, updated: 1 });
     expect(await enrollments(lakeApart)).toEqual(expected);
+    // provenance: the changed and the new row name the later file and their row in it; unchanged rows keep the first
+    const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+    const provenance = await withLake(lakeApart, (db) =>
+      db.all<{ student_key: string; entry: string; sha: string; row: number }>(
+        `SELECT student_key, CAST(entry_date AS VARCHAR) AS entry, _file_sha256 AS sha, _row_number AS row, _source AS source FROM refined.student_school_associations`,
+      ),
+    );
+    const at = (id: string, entry: string) => provenance.find((p) => p.student_key === hmacKey('district', id) && p.entry === entry);
+    expect(at('1000001', '2025-08-20')).toMatchObject({ sha: sha(first), row: 1, source: 'sis' });
+    expect(at('1000002', '2025-08-20')).toMatchObject({ sha: sha(later), row: 2, source: 'sis' });
+    expect(at('1000003', '2025-08-20')).toMatchObject({ sha: sha(first), row: 3, source: 'sis' });
+    expect(at('1000003', '2025-09-02')).toMatchObject({ sha: sha(later), row: 4, source: 'sis' });
 
     const together = baseLanding();
     put(together, 'sis/2025-09-01/school_enrollment.csv', first);
