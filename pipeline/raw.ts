@@ -140,8 +140,12 @@ interface Scanned {
  * Stage raw for a list of delivered files (in discovery order): hash them, decide which are new,
  * which repeat bytes already loaded, and inhale the new ones `concurrency` at a time, each on its
  * own DuckDB connection (decision 0305). Returns one record per file that was not already
- * catalogued, in discovery order. The outcome does not depend on the concurrency: duplicates are
- * decided in discovery order before any file is inhaled.
+ * catalogued, in discovery order.
+ *
+ * Files are hashed one after the other in discovery order while earlier ones are inhaled (decision
+ * 0309): a file's fate (new, or a duplicate of an earlier file) depends only on the files before
+ * it, so it is decided as soon as its own hash is known, and the outcome does not depend on the
+ * concurrency. Hashing a whole landing first left DuckDB idle while Node hashed 13 GB.
  */
 export async function ingestFiles(
   work: WorkDb,
@@ -154,43 +158,58 @@ export async function ingestFiles(
   // Landing folders keep every night's files: a file already catalogued at this path with the same
   // size and modification time is not read (nor hashed) again.
   const fresh = delivered.filter((f) => !seen.unchanged(f.path, f.bytes, f.mtimeMs));
-  const scans = await mapPool(fresh, concurrency, async (f): Promise<Scanned> => ({ f, scan: await scanFile(f.abs) }));
+  const scans: Array<Scanned | undefined> = new Array(fresh.length).fill(undefined);
+  const results: Array<RawFile | undefined> = new Array(fresh.length).fill(undefined);
+  const firstOfHash = new Map<string, number>();
+  const repeats: Array<{ index: number; of: number }> = [];
+  const queue = new WorkQueue<number>();
 
   // In discovery order: skip what the lake has seen; the first file of a content hash loads, later
   // ones are duplicates of it (or of an earlier run's file).
-  const results: Array<RawFile | undefined> = new Array(scans.length).fill(undefined);
-  const toLoad: number[] = [];
-  const firstOfHash = new Map<string, number>();
-  const repeats: Array<{ index: number; of: number }> = [];
-  for (const [i, { f, scan }] of scans.entries()) {
-    if (seen.seen(f.path, scan.sha256)) continue;
-    const known = seen.loadedAs(scan.sha256);
-    if (known) {
-      results[i] = duplicateOf(baseOf(f, scan), known);
-      continue;
+  const scanAll = async () => {
+    try {
+      for (const [i, f] of fresh.entries()) {
+        if (queue.failed) return;
+        const scan = await scanFile(f.abs);
+        scans[i] = { f, scan };
+        if (seen.seen(f.path, scan.sha256)) continue;
+        const known = seen.loadedAs(scan.sha256);
+        if (known) {
+          results[i] = duplicateOf(baseOf(f, scan), known);
+          continue;
+        }
+        const first = firstOfHash.get(scan.sha256);
+        if (first !== undefined) {
+          repeats.push({ index: i, of: first });
+          continue;
+        }
+        firstOfHash.set(scan.sha256, i);
+        queue.push(i);
+      }
+    } finally {
+      queue.close();
     }
-    const first = firstOfHash.get(scan.sha256);
-    if (first !== undefined) {
-      repeats.push({ index: i, of: first });
-      continue;
-    }
-    firstOfHash.set(scan.sha256, i);
-    toLoad.push(i);
-  }
+  };
 
   const connections: Db[] = [work.db];
   try {
-    while (connections.length < Math.min(concurrency, toLoad.length)) connections.push(await work.connect());
-    const free = [...connections];
-    await mapPool(toLoad, connections.length, async (i) => {
-      const db = free.pop()!;
-      try {
-        const { f, scan } = scans[i]!;
-        results[i] = await inhaleNew(db, work, lake, f, scan);
-      } finally {
-        free.push(db);
-      }
-    });
+    const inhaleAll = async () => {
+      while (connections.length < concurrency) connections.push(await work.connect());
+      await Promise.all(
+        connections.map(async (db) => {
+          for (let i = await queue.pull(); i !== undefined; i = await queue.pull()) {
+            const { f, scan } = scans[i]!;
+            try {
+              results[i] = await inhaleNew(db, work, lake, f, scan);
+            } catch (error) {
+              queue.fail(error);
+            }
+          }
+        }),
+      );
+    };
+    await Promise.all([scanAll().catch((error: unknown) => queue.fail(error)), inhaleAll()]);
+    if (queue.error) throw queue.error.value;
   } finally {
     for (const c of connections) if (c !== work.db) c.close();
   }
@@ -214,27 +233,43 @@ export async function ingestFiles(
 }
 
 /**
- * Run `fn` over `items` with at most `limit` calls in flight; results in the items' order. When a
- * call fails, no new call starts and the first error is thrown once the calls in flight have
- * settled (the caller then closes the connections they used, never under a running query).
+ * Items handed from one producer to several consumers, in order. `pull()` waits for an item and
+ * gives `undefined` once the queue is closed and empty, or at once after a failure (no new work
+ * starts; the work in flight settles before the caller closes its connections).
  */
-export async function mapPool<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  let failed: { error: unknown } | undefined;
-  const worker = async () => {
-    while (!failed && next < items.length) {
-      const k = next++;
-      try {
-        out[k] = await fn(items[k] as T);
-      } catch (error) {
-        failed ??= { error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (failed) throw failed.error;
-  return out;
+export class WorkQueue<T> {
+  private readonly items: T[] = [];
+  private readonly waiting: Array<(item: T | undefined) => void> = [];
+  private closed = false;
+  error: { value: unknown } | undefined;
+
+  get failed(): boolean {
+    return this.error !== undefined;
+  }
+
+  push(item: T): void {
+    const w = this.waiting.shift();
+    if (w) w(item);
+    else this.items.push(item);
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const w of this.waiting.splice(0)) w(undefined);
+  }
+
+  fail(value: unknown): void {
+    this.error ??= { value };
+    this.items.length = 0;
+    this.close();
+  }
+
+  pull(): Promise<T | undefined> {
+    if (this.error) return Promise.resolve(undefined);
+    if (this.items.length > 0) return Promise.resolve(this.items.shift());
+    if (this.closed) return Promise.resolve(undefined);
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
 }
 
 function baseOf(f: Delivered, scan: FileScan): Omit<RawFile, 'status' | 'rows' | 'raggedRows'> {

@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { mapPool } from '../../pipeline/raw.ts';
+import { WorkQueue } from '../../pipeline/raw.ts';
 import { incompleteUtf8Tail, scanFile } from '../../pipeline/text.ts';
 import { removeDir, sha256File, tempDir } from './helpers.ts';
 
@@ -66,26 +66,33 @@ describe('scanFile', () => {
   });
 });
 
-describe('mapPool (the raw stage’s file pool)', () => {
-  it('keeps the items’ order whatever order the calls finish in', async () => {
-    const delays = [30, 5, 20, 1, 10];
-    const out = await mapPool(delays, 2, async (ms) => new Promise<number>((r) => setTimeout(() => r(ms * 2), ms)));
-    expect(out).toEqual([60, 10, 40, 2, 20]);
+describe('WorkQueue (files handed from the hashing loop to the inhaling connections)', () => {
+  it('hands items out in the order they were pushed, waits for the next, and ends when closed', async () => {
+    const q = new WorkQueue<number>();
+    const got: Array<number | undefined> = [];
+    const consumer = (async () => {
+      for (let i = await q.pull(); i !== undefined; i = await q.pull()) got.push(i);
+      got.push(undefined);
+    })();
+    q.push(3);
+    q.push(1);
+    await new Promise((r) => setTimeout(r, 5));
+    expect(got).toEqual([3, 1]); // the consumer now waits
+    q.push(2);
+    q.close();
+    await consumer;
+    expect(got).toEqual([3, 1, 2, undefined]);
   });
 
-  it('after a failure starts nothing new, lets the call in flight finish, then throws the first error', async () => {
-    const started: number[] = [];
-    const finished: number[] = [];
-    const err = await mapPool([0, 1, 2, 3, 4, 5], 2, async (i) => {
-      started.push(i);
-      if (i === 0) throw new Error('file 0 failed');
-      await new Promise((r) => setTimeout(r, 30));
-      finished.push(i);
-      return i;
-    }).catch((e: unknown) => e);
-    expect((err as Error).message).toBe('file 0 failed');
-    // item 1 was in flight when item 0 failed: it ran to its end before the pool returned
-    expect(started).toEqual([0, 1]);
-    expect(finished).toEqual([1]);
+  it('after a failure hands out nothing more, wakes the waiting consumers and keeps the first error', async () => {
+    const q = new WorkQueue<number>();
+    const waiting = q.pull();
+    q.fail(new Error('file 0 failed'));
+    q.fail(new Error('file 1 failed'));
+    expect(await waiting).toBeUndefined();
+    q.push(4);
+    expect(await q.pull()).toBeUndefined();
+    expect(q.failed).toBe(true);
+    expect((q.error?.value as Error).message).toBe('file 0 failed');
   });
 });
