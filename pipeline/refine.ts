@@ -855,24 +855,33 @@ async function upsert(
     `CREATE OR REPLACE TEMP VIEW tmp_ok AS
      SELECT t.* FROM ${table} t WHERE NOT EXISTS (SELECT 1 FROM tmp_fails f WHERE f.row_id = t.__row)`,
   );
-  if (!derived && owned.length > 0) {
+  // Keys that come more than once among the rows that passed, found by a 64-bit hash of the key (a
+  // table of numbers, not of 64-character keys: at 1,000,000 students the string version spilled
+  // to disk) and checked on the key itself wherever it matters, so that a hash collision can only
+  // bring a group in for that check. Most batches deliver each key once: the table is empty.
+  const pkList = pk.map(q).join(', ');
+  const pkHash = `hash(${pk.map((k) => `t.${q(k)}`).join(', ')})`;
+  await db.run(`CREATE OR REPLACE TEMP TABLE tmp_repeats AS SELECT hash(${pkList}) AS __h FROM tmp_ok GROUP BY 1 HAVING count(*) > 1`);
+  const anyRepeat = ((await db.scalar<number>(`SELECT count(*)::INTEGER FROM tmp_repeats`)) ?? 1) > 0;
+  const sk = m.sourceKey ?? pk;
+  const skIsPk = sk.length === pk.length && sk.every((k) => pk.includes(k));
+  if (!derived && owned.length > 0 && (anyRepeat || !skIsPk)) {
     // Conflicting duplicates within one file: every row of a key group whose values differ (the
     // key is the source's own record key when it is narrower than the contract's). Only groups of
-    // more than one row are looked at (most keys come once), with plain aggregates, not windows.
-    const sk = m.sourceKey ?? pk;
+    // more than one row are looked at, with plain aggregates, not windows: the rows whose key
+    // repeats in the batch, or (a narrower source key) whose source key's hash repeats in a file.
     const skList = sk.map(q).join(', ');
     const skEq = (a: string, b: string) => [`${a}.__f = ${b}.__f`, ...sk.map((k) => `${a}.${q(k)} IS NOT DISTINCT FROM ${b}.${q(k)}`)].join(' AND ');
     const differing = colsInTable.filter((c) => c !== '__row' && c !== '__f' && !sk.includes(c) && !c.startsWith('_') && c !== 'tenant');
     const firstDiff = `coalesce(${differing.map((c) => `CASE WHEN count(DISTINCT ${q(c)}) > 1 THEN ${literal(delivered(c))} END`).join(', ')})`;
     const vh = `md5(CAST(to_json(struct_pack(${differing.map((c) => `${q(c)} := ${q(c)}`).join(', ')})) AS VARCHAR))`;
-    // Groups are found by a 64-bit hash of the key (a table of numbers, not of 64-character keys:
-    // at 1,000,000 students the string version spilled to disk), then checked on the key itself,
-    // so a hash collision only brings a group in for that check.
+    const grouped = skIsPk
+      ? `SELECT t.* FROM tmp_ok t SEMI JOIN tmp_repeats x ON x.__h = ${pkHash}`
+      : `SELECT t.* FROM tmp_ok t SEMI JOIN (SELECT __f, hash(${skList}) AS __h FROM tmp_ok GROUP BY ALL HAVING count(*) > 1) x ON x.__f = t.__f AND x.__h = hash(${sk.map((k) => `t.${q(k)}`).join(', ')})`;
     await db.run(
       `CREATE OR REPLACE TEMP TABLE tmp_conflicts AS
-       WITH multi AS (SELECT __f, hash(${skList}) AS __h FROM tmp_ok GROUP BY ALL HAVING count(*) > 1),
-            grouped AS (SELECT t.* FROM tmp_ok t SEMI JOIN multi m ON m.__f = t.__f AND m.__h = hash(${sk.map((k) => `t.${q(k)}`).join(', ')})),
-            conflicted AS (SELECT __f, ${skList}, ${firstDiff} AS field FROM grouped GROUP BY __f, ${skList} HAVING count(DISTINCT ${vh}) > 1)
+       WITH grouped AS (${grouped}),
+            conflicted AS (SELECT __f, ${skList}, ${firstDiff} AS field FROM grouped GROUP BY __f, ${skList} HAVING count(*) > 1 AND count(DISTINCT ${vh}) > 1)
        SELECT g.__row AS row_id, ${ent} AS entity, c.field, 'conflicting_duplicate' AS rule, CAST(NULL AS VARCHAR) AS value
        FROM grouped g JOIN conflicted c ON ${skEq('c', 'g')}`,
     );
@@ -883,13 +892,11 @@ async function upsert(
   // Per key: the rows in delivery order; a row is a duplicate when its values equal those of the
   // previous row of its key (or, for the first, of the refined row). Derived: only the first counts.
   // One window (partition and order shared) and one join with the refined rows of the same keys.
-  // Most batches deliver each key once: then no window (a sort per key) is needed at all.
+  // Most batches deliver each key once (no hash repeats, so no key does): then no window (a sort per
+  // key) is needed at all. Conflicting duplicates have left tmp_ok by now.
   const win = `PARTITION BY ${pk.map((k) => `t.${q(k)}`).join(', ')} ORDER BY t.__row`;
-  // Does a key come twice? Asked of a 64-bit hash of the key first (most batches: no hash repeats,
-  // so no key does); only when one does, of the keys themselves.
-  const pkList = pk.map(q).join(', ');
-  const repeatedHash = (await db.scalar<boolean>(`SELECT EXISTS (SELECT 1 FROM tmp_ok GROUP BY hash(${pkList}) HAVING count(*) > 1)`)) ?? true;
-  const repeated = repeatedHash && ((await db.scalar<boolean>(`SELECT EXISTS (SELECT 1 FROM tmp_ok GROUP BY ${pkList} HAVING count(*) > 1)`)) ?? true);
+  const repeated =
+    anyRepeat && ((await db.scalar<boolean>(`SELECT EXISTS (SELECT 1 FROM tmp_ok t SEMI JOIN tmp_repeats x ON x.__h = ${pkHash} GROUP BY ${pkList} HAVING count(*) > 1)`)) ?? true);
   const seq = repeated
     ? `${valueOf} IS NOT DISTINCT FROM lag(${valueOf}) OVER (${win}) AS __same_as_prev, row_number() OVER (${win}) AS __pos, count(*) OVER (${win} ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS __n`
     : `false AS __same_as_prev, 1 AS __pos, 1 AS __n`;
@@ -942,6 +949,7 @@ async function upsert(
     );
   }
   await db.run(firstLoad ? `DROP VIEW tmp_seq` : `DROP TABLE tmp_seq`);
+  await db.run(`DROP TABLE tmp_repeats`);
   await db.run(`DROP VIEW tmp_ok`);
   const e = (entities[contract.entity] ??= { inserted: 0, updated: 0 });
   e.inserted += counts?.ins ?? 0;

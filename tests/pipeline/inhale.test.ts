@@ -170,6 +170,24 @@ describe('deliveries', () => {
     ]);
   });
 
+  it('quarantines two attendance rows of one student, school and day with different codes (the source key is narrower than the contract key)', async () => {
+    // the SIS writes one row per student, school and day: 1000002 absent (U) and tardy (T) on 09-03 cannot both be true;
+    // the contract's key also holds the code, so the two rows are two different keys there
+    const file = 'student_id,school_code,attendance_date,attendance_code,minutes_missed\n1000001,6011111,2025-09-03,U,\n1000002,6011111,2025-09-03,U,\n1000002,6011111,2025-09-03,T,12\n';
+    const landing = baseLanding();
+    put(landing, 'sis/2025-09-03/attendance.csv', file);
+    const lake = dir('lake');
+    const r = await run(landing, lake);
+    const f = r.files.find((x) => x.path === 'sis/2025-09-03/attendance.csv')!;
+    expect(f.rows).toEqual({ delivered: 3, refined: 1, quarantined: 2, duplicate: 0, skipped: 0 });
+    expect(f.quarantineByRule).toEqual({ conflicting_duplicate: 2 });
+    const quarantined = await withLake(lake, (db) => db.all(`SELECT row_number, rule, field FROM quarantine.rows WHERE path = $1 ORDER BY row_number`, ['sis/2025-09-03/attendance.csv']));
+    expect(quarantined).toEqual([
+      { row_number: 2, rule: 'conflicting_duplicate', field: 'attendance_code' },
+      { row_number: 3, rule: 'conflicting_duplicate', field: 'attendance_code' },
+    ]);
+  });
+
   it('inhales files in parallel with the outcome of one at a time: repeats in a run are duplicates of the first in path order', async () => {
     const landing = baseLanding();
     for (const d of ['03', '04', '05']) put(landing, `sis/2025-09-${d}/attendance.csv`, ATTENDANCE);
