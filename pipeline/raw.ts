@@ -191,27 +191,29 @@ export async function ingestFiles(
     }
   };
 
-  const connections: Db[] = [work.db];
+  // Each worker takes its connection when it gets its first file (none is opened for a landing
+  // with nothing new); the first worker uses the run's own connection.
+  const connections: Db[] = [];
   try {
-    const inhaleAll = async () => {
-      while (connections.length < concurrency) connections.push(await work.connect());
-      await Promise.all(
-        connections.map(async (db) => {
-          for (let i = await queue.pull(); i !== undefined; i = await queue.pull()) {
-            const { f, scan } = scans[i]!;
-            try {
-              results[i] = await inhaleNew(db, work, lake, f, scan);
-            } catch (error) {
-              queue.fail(error);
-            }
+    const worker = async (k: number) => {
+      let db: Db | undefined;
+      for (let i = await queue.pull(); i !== undefined; i = await queue.pull()) {
+        try {
+          if (!db) {
+            db = k === 0 ? work.db : await work.connect();
+            if (db !== work.db) connections.push(db);
           }
-        }),
-      );
+          const { f, scan } = scans[i]!;
+          results[i] = await inhaleNew(db, work, lake, f, scan);
+        } catch (error) {
+          queue.fail(error);
+        }
+      }
     };
-    await Promise.all([scanAll().catch((error: unknown) => queue.fail(error)), inhaleAll()]);
+    await Promise.all([scanAll().catch((error: unknown) => queue.fail(error)), ...Array.from({ length: concurrency }, (_, k) => worker(k))]);
     if (queue.error) throw queue.error.value;
   } finally {
-    for (const c of connections) if (c !== work.db) c.close();
+    for (const c of connections) c.close();
   }
 
   // Same bytes as a file loaded earlier in this run: a duplicate of it. When that file was not

@@ -323,15 +323,27 @@ async function normalizeRows(ctx: Ctx): Promise<void> {
     g.files.push({ f, i });
     groups.set(k, g);
   });
+  // A delivered column named file_index would hide the scan's virtual column of that name: such a
+  // group finds its files by hash instead.
+  const shadowed = new Set<number>();
+  for (const [k, g] of [...groups.values()].entries()) {
+    if (g.files.length < 2) continue;
+    const n = await db.scalar<number>(
+      `SELECT count(*)::INTEGER FROM parquet_schema([${g.files.map((x) => literal(x.f.rowsFile)).join(', ')}]) WHERE lower(name) = 'file_index'`,
+    );
+    if ((n ?? 0) > 0) shadowed.add(k);
+  }
   const selects = (studentId: string) =>
-    [...groups.values()].map((g) => {
+    [...groups.values()].map((g, k) => {
       const cols = logicals.map((l) => `${exprOfColumn(batch.layout, g.columns, l)} AS ${colName(l)}`);
-      const fileOf = g.files.length === 1 ? `${g.files[0]!.i}` : `CAST([${g.files.map((x) => x.i).join(', ')}][CAST(r.file_index AS BIGINT) + 1] AS INTEGER)`;
+      const fileOf =
+        g.files.length === 1 ? `${g.files[0]!.i}` : shadowed.has(k) ? 'tf.__f' : `CAST([${g.files.map((x) => x.i).join(', ')}][CAST(r.file_index AS BIGINT) + 1] AS INTEGER)`;
       return `SELECT __f, CAST(__f AS BIGINT) * ${FILE_SHIFT} + _row_number AS __row, * EXCLUDE (__f) FROM (
               SELECT ${fileOf} AS __f, r._row_number, r._ragged, r._delivered_at, r._file_sha256, r._source,
                 ${json ? 'r._record_type, r.json' : `CAST(NULL AS VARCHAR) AS _record_type, CAST(NULL AS VARCHAR) AS json`}
                 ${cols.length > 0 ? `, ${cols.join(', ')}` : ''}
-              FROM read_parquet([${g.files.map((x) => literal(x.f.rowsFile)).join(', ')}], union_by_name = true) r) r`;
+              FROM read_parquet([${g.files.map((x) => literal(x.f.rowsFile)).join(', ')}], union_by_name = true) r
+              ${shadowed.has(k) ? 'JOIN tmp_files tf ON tf.sha256 = r._file_sha256' : ''}) r`;
     }).map((sel) => `SELECT *, ${studentId} AS __student_id FROM (${sel})`);
   if (json) {
     await db.run(`CREATE OR REPLACE TEMP TABLE tmp_rows AS ${selects('CAST(NULL AS VARCHAR)').join(' UNION ALL ')}`);

@@ -153,13 +153,16 @@ export function newRunId(now = new Date()): string {
 /**
  * Stage raw: discover, hash, archive, inhale; every file recorded in raw.files. Files are inhaled
  * one more at a time than DuckDB has threads (decisions 0305, 0309): one file's CSV is read on one
- * thread and its rows numbered in order, so a file alone leaves a thread idle part of the time;
- * one more (not twice as many) leaves one of Node's four pool threads to the file reads of the
- * hashing loop that runs meanwhile.
+ * thread and its rows numbered in order, so a file alone leaves a thread idle part of the time.
+ * Each DuckDB call holds one of Node's pool threads (UV_THREADPOOL_SIZE, 4 by default) while it
+ * runs, and the hashing loop that runs meanwhile reads files through that pool: one pool thread is
+ * always left to it, whatever the number of cores.
  */
 export async function rawStage(work: WorkDb, lake: string, landing: string, log: (m: string) => void, opts: { concurrency?: number } = {}): Promise<RawFile[]> {
   const seen = await SeenFiles.load(work.db);
-  const concurrency = opts.concurrency ?? Number((await work.db.scalar<string>(`SELECT current_setting('threads')::VARCHAR`)) ?? 1) + 1;
+  const threads = Number((await work.db.scalar<string>(`SELECT current_setting('threads')::VARCHAR`)) ?? 1);
+  const pool = Number(process.env['UV_THREADPOOL_SIZE']) || 4;
+  const concurrency = opts.concurrency ?? Math.max(1, Math.min(threads + 1, pool - 1));
   return ingestFiles(work, lake, discover(landing), seen, {
     concurrency,
     onFile: (r) => {

@@ -188,6 +188,30 @@ describe('deliveries', () => {
     ]);
   });
 
+  it('keeps each row with its own file when a delivery adds a column named file_index', async () => {
+    // DuckDB's multi-file scan names the file of a row `file_index`; a delivered column of that name must not take its place
+    const landing = baseLanding();
+    const plain = ATTENDANCE;
+    const withColumn = 'student_id,school_code,attendance_date,attendance_code,minutes_missed,file_index\n1000001,6011111,2025-09-04,T,5,0\n1000002,6011111,2025-09-04,U,,0\n1000003,6011111,2025-09-04,T,9,0\n';
+    put(landing, 'sis/2025-09-03/attendance.csv', plain);
+    put(landing, 'sis/2025-09-04/attendance.csv', withColumn);
+    const lake = dir('lake');
+    const r = await run(landing, lake);
+    for (const d of ['03', '04']) {
+      expect(r.files.find((x) => x.path === `sis/2025-09-${d}/attendance.csv`)?.rows).toEqual({ delivered: 3, refined: 3, quarantined: 0, duplicate: 0, skipped: 0 });
+    }
+    const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+    const byFile = await withLake(lake, (db) =>
+      db.all<{ sha: string; day: string; n: number }>(
+        `SELECT _file_sha256 AS sha, CAST(event_date AS VARCHAR) AS day, count(*)::INTEGER AS n FROM refined.student_school_attendance_events GROUP BY ALL ORDER BY day`,
+      ),
+    );
+    expect(byFile).toEqual([
+      { sha: sha(plain), day: '2025-09-03', n: 3 },
+      { sha: sha(withColumn), day: '2025-09-04', n: 3 },
+    ]);
+  });
+
   it('inhales files in parallel with the outcome of one at a time: repeats in a run are duplicates of the first in path order', async () => {
     const landing = baseLanding();
     for (const d of ['03', '04', '05']) put(landing, `sis/2025-09-${d}/attendance.csv`, ATTENDANCE);
