@@ -103,7 +103,7 @@ interface Ctx {
    * While a mapping is staged: the lookups its fields need (students, persons, sections), as LEFT
    * JOINs of its FROM clause and the key tables they read (built just before the staged table).
    */
-  lookups?: { joins: Map<string, string>; tables: Map<string, { name: string; sql: string }> };
+  lookups?: { joins: Map<string, { alias: string; table: string; id: string }>; tables: Map<string, { name: string; sql: string }> };
   /** CSV batches: `tmp_rows` is a view over the raw Parquet; this recreates it with the student ID expression. */
   rowsView?: (studentId: string) => string;
   /** Vendor layouts: the logical student ID column chosen per file. */
@@ -220,20 +220,17 @@ function lookup(ctx: Ctx, signature: string, id: string, value: string, table: s
     if (!known) l.tables.set(signature, { name, sql: table(name) });
   }
   const on = `${name}|${id}`;
-  let alias = l.joins.get(on);
-  if (!alias) {
-    alias = `lk${l.joins.size}`;
-    l.joins.set(on, alias);
+  let join = l.joins.get(on);
+  if (!join) {
+    join = { alias: `lk${l.joins.size}`, table: name, id };
+    l.joins.set(on, join);
   }
-  return `${alias}.${value}`;
+  return `${join.alias}.${value}`;
 }
 
 /** The FROM clause's joins of the lookups registered while a mapping's fields were built. */
 function lookupJoins(ctx: Ctx): string {
-  return [...(ctx.lookups?.joins ?? new Map<string, string>())].map(([on, alias]) => {
-    const bar = on.indexOf('|');
-    return `LEFT JOIN ${on.slice(0, bar)} ${alias} ON ${alias}.id_value = lower(${on.slice(bar + 1)})`;
-  }).join(' ');
+  return [...(ctx.lookups?.joins.values() ?? [])].map((j) => `LEFT JOIN ${j.table} ${j.alias} ON ${j.alias}.id_value = lower(${j.id})`).join(' ');
 }
 
 /** The student ID of a row: the detected column of its file for vendor layouts, else the declared column. */
@@ -600,13 +597,13 @@ export async function refineBatch(db: Db, batch: RefineBatch): Promise<Map<numbe
 
 const CSV_SKIP_REASON = 'no mapping of this layout applies to the row';
 
+/** Why a JSON record is skipped, per row (CSV layouts have one reason, `CSV_SKIP_REASON` unless the layout names its own). */
 function skipReasonSql(layout: Layout): string {
   const entries = Object.entries(layout.skip ?? {});
   const star = layout.skip?.['*'];
   const cases = entries
     .filter(([k]) => k !== '*')
     .map(([k, why]) => `WHEN r._record_type = ${literal(k)} THEN ${literal(`${k}: ${why}`)}`);
-  if (layout.format === 'csv') return literal(star ?? CSV_SKIP_REASON);
   return `CASE ${cases.join(' ')} ${cases.length === 0 ? 'WHEN false THEN NULL' : ''} ELSE ${literal(star ?? 'no mapping applies to this record type')} || ' (' || r._record_type || ')' END`;
 }
 
