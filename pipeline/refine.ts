@@ -73,6 +73,74 @@ export interface FileOutcome {
 
 const q = (name: string) => ident(name);
 
+/**
+ * Keys of records delivered in this run but quarantined (tenant, entity, column, value): a row of a
+ * later batch that references one is not quarantined again (the defect is reported once, where it
+ * is). A table of the run's working database, not a temporary one, since batches run on several
+ * connections (decision 0310); `openRunRefs` creates it empty and `closeRunRefs` drops it before
+ * the run commits.
+ */
+const RUN_REFS = 'meta.refine_run_refs';
+
+export async function openRunRefs(db: Db): Promise<void> {
+  await db.run(`CREATE OR REPLACE TABLE ${RUN_REFS} (tenant VARCHAR, entity VARCHAR, col VARCHAR, value VARCHAR)`);
+}
+
+export async function closeRunRefs(db: Db): Promise<void> {
+  await db.run(`DROP TABLE IF EXISTS ${RUN_REFS}`);
+}
+
+/**
+ * What refining a layout's batch reads and writes, as named resources: `refined.<entity>`,
+ * `identity` (the identity store), `meta.aux_<table>`. Batches whose sets do not meet (neither
+ * writes what the other reads or writes) give the same result in either order, or side by side
+ * (decision 0310). Read from the layout and its contracts: mapped references and their keys,
+ * student and section lookups, identity feeds, and every SQL text the layout or its contracts hold.
+ */
+export function batchAccess(layout: Layout): { reads: Set<string>; writes: Set<string> } {
+  const reads = new Set<string>();
+  const writes = new Set<string>();
+  const sqlReads = (text: string) => {
+    for (const m of text.matchAll(/\brefined\."?([a-z_][a-z0-9_]*)/gi)) reads.add(`refined.${(m[1] as string).toLowerCase()}`);
+    for (const m of text.matchAll(/\bmeta\."?(aux_[a-z0-9_]+)/gi)) reads.add(`meta.${(m[1] as string).toLowerCase()}`);
+    if (/\bidentity\./i.test(text)) reads.add('identity');
+  };
+  const visit = (e: Expr): void => {
+    if (typeof e === 'string') return;
+    if ('sql' in e) sqlReads(e.sql);
+    else if ('student' in e) reads.add('identity');
+    else if ('sectionOf' in e) reads.add('refined.sections');
+    else if ('key' in e) e.key.forEach(visit);
+  };
+  if (layout.student) reads.add('identity');
+  for (const m of layout.mappings) {
+    const contract = contractOf(m.entity);
+    writes.add(`refined.${contract.entity}`);
+    if (m.where) sqlReads(m.where);
+    for (const [name, e] of Object.entries(m.fields)) {
+      visit(e);
+      const ref = contract.columns.find((c) => c.name === name)?.references;
+      if (ref) reads.add(ref.entity === 'students' ? 'identity' : `refined.${ref.entity}`);
+      if (ref?.entity === 'students') reads.add('refined.students');
+    }
+    for (const chk of m.checks ?? []) sqlReads(chk.sql);
+    for (const chk of contract.checks ?? []) sqlReads(chk.sql);
+  }
+  for (const feed of layout.identity ?? []) {
+    writes.add('identity');
+    if (feed.where) sqlReads(feed.where);
+  }
+  if (layout.aux) writes.add(`meta.aux_${layout.aux.table}`.toLowerCase());
+  return { reads, writes };
+}
+
+/** Whether two batches must keep their order: one writes what the other reads or writes. */
+export function batchesConflict(a: { reads: Set<string>; writes: Set<string> }, b: { reads: Set<string>; writes: Set<string> }): boolean {
+  for (const w of a.writes) if (b.writes.has(w) || b.reads.has(w)) return true;
+  for (const w of b.writes) if (a.reads.has(w)) return true;
+  return false;
+}
+
 /** Columns other records reference, per entity (from the contracts), plus the SIS section identifier. */
 const REFERENCED: Record<string, string[]> = (() => {
   const out: Record<string, Set<string>> = { sections: new Set(['section_identifier']) };
@@ -108,6 +176,10 @@ interface Ctx {
   rowsView?: (studentId: string) => string;
   /** Vendor layouts: the logical student ID column chosen per file. */
   studentColumnName?: Map<number, string>;
+  /** Vendor layouts: the student lookup built by the ID detection (id_value → person_key, one row per value). */
+  studentIds?: string;
+  /** Tables the ID detection left, dropped when the batch ends. */
+  idTables?: string[];
 }
 
 /** Turn a SQL template's `{col}` placeholders into expressions over the normalized rows (alias r). */
@@ -173,7 +245,9 @@ function sqlOf(ctx: Ctx, e: Expr): string {
   if ('student' in e) {
     const types = (ctx.batch.layout.student?.idTypes ?? ['local']).map(literal).join(', ');
     const id = studentIdSql(ctx, e.student);
+    const detected = ctx.studentIds && ctx.batch.layout.student ? lookup(ctx, 'student|detected', id, 'person_key', ctx.studentIds) : undefined;
     return (
+      detected ??
       lookup(ctx, `student|${types}|${id}`, id, 'person_key', (name) =>
         `CREATE OR REPLACE TEMP TABLE ${name} AS
          SELECT d.v AS id_value, min(k.person_key) AS person_key
@@ -361,14 +435,29 @@ async function detectStudentColumns(ctx: Ctx): Promise<Map<number, IdDetection>>
   const types = spec.idTypes.map(literal).join(', ');
   const perFile = new Map<number, { cands: IdDetection['candidates']; best?: { col: string; rate: number; by: Record<string, number> } }>();
   batch.files.forEach((_, i) => perFile.set(i, { cands: [] }));
+  const idTables = new Map<string, string>();
   for (const col of spec.candidates) {
     if (!ctx.present.has(col)) continue;
-    const rows = await db.all<{ f: number; id_type: string | null; n: number }>(
-      `WITH vals AS (SELECT DISTINCT __f, lower(${colName(loadedColumn(ctx, col))}) AS v FROM tmp_rows WHERE NOT _ragged AND ${colName(col)} IS NOT NULL),
-            hits AS (SELECT vals.__f, vals.v, min(k.id_type) AS id_type FROM vals LEFT JOIN identity.person_ids k
-                      ON k.tenant = ${literal(batch.tenant)} AND k.kind = 'student' AND k.id_type IN (${types}) AND k.id_value = vals.v GROUP BY vals.__f, vals.v)
-       SELECT __f AS f, id_type, count(*)::INTEGER AS n FROM hits GROUP BY __f, id_type`,
+    // The column's distinct values per file, and the roster's match of each distinct value once
+    // (not once per file: at 1,000,000 students a Canvas value comes in 28 files). The matches are
+    // kept: they are the student lookup of the staged mappings (below), so a vendor file's IDs are
+    // read and matched once, not again for the lookup (decision 0311).
+    const ids = `tmp_ids${idTables.size}`;
+    idTables.set(col, ids);
+    await db.run(
+      `CREATE OR REPLACE TEMP TABLE tmp_vals AS SELECT DISTINCT __f, lower(${colName(loadedColumn(ctx, col))}) AS v FROM tmp_rows WHERE NOT _ragged AND ${colName(col)} IS NOT NULL`,
     );
+    await db.run(
+      `CREATE OR REPLACE TEMP TABLE ${ids} AS
+       SELECT d.v AS id_value, min(k.id_type) AS id_type, min(k.person_key) AS person_key
+       FROM (SELECT DISTINCT v FROM tmp_vals) d
+       JOIN identity.person_ids k ON k.tenant = ${literal(batch.tenant)} AND k.kind = 'student' AND k.id_type IN (${types}) AND k.id_value = d.v
+       GROUP BY d.v`,
+    );
+    const rows = await db.all<{ f: number; id_type: string | null; n: number }>(
+      `SELECT x.__f AS f, i.id_type, count(*)::INTEGER AS n FROM tmp_vals x LEFT JOIN ${ids} i ON i.id_value = x.v GROUP BY ALL`,
+    );
+    await db.run(`DROP TABLE tmp_vals`);
     const byFile = new Map<number, Array<{ id_type: string | null; n: number }>>();
     for (const r of rows) {
       const l = byFile.get(r.f) ?? [];
@@ -410,6 +499,19 @@ async function detectStudentColumns(ctx: Ctx): Promise<Map<number, IdDetection>>
   if (ctx.rowsView) await db.run(ctx.rowsView(studentId));
   else await db.run(`UPDATE tmp_rows SET __student_id = ${studentId}`);
   ctx.studentColumnName = new Map([...perFile].map(([i, pf]) => [i, pf.best?.col ?? fallback ?? spec.candidates[0]!]));
+  // The student lookup: the roster's match of every value of the columns that name the students
+  // (one row per value; a value names the same student in whichever column it comes). Values seen
+  // only in ragged rows are left out: such rows are quarantined whole, and no rule reads their key.
+  const chosen = [...new Set([...perFile.values()].map((pf) => pf.best?.col ?? fallback).filter((c): c is string => c !== undefined))];
+  const tables = chosen.map((c) => idTables.get(c)).filter((t): t is string => t !== undefined);
+  if (tables.length === 1) ctx.studentIds = tables[0];
+  else if (tables.length > 1) {
+    await db.run(
+      `CREATE OR REPLACE TEMP TABLE tmp_student_ids AS SELECT id_value, min(person_key) AS person_key FROM (${tables.map((t) => `SELECT id_value, person_key FROM ${t}`).join(' UNION ALL ')}) GROUP BY id_value`,
+    );
+    ctx.studentIds = 'tmp_student_ids';
+  }
+  ctx.idTables = [...idTables.values(), ...(tables.length > 1 ? ['tmp_student_ids'] : [])];
   return out;
 }
 
@@ -448,7 +550,6 @@ export async function refineBatch(db: Db, batch: RefineBatch): Promise<Map<numbe
   batch.files.forEach((_, i) => outcomes.set(i, { refined: 0, quarantined: 0, duplicate: 0, skipped: 0, skippedReasons: {}, quarantineByRule: {}, entities: {} }));
   const entities: Record<string, { inserted: number; updated: number }> = {};
 
-  await db.run(`CREATE TEMP TABLE IF NOT EXISTS tmp_run_refs (tenant VARCHAR, entity VARCHAR, col VARCHAR, value VARCHAR)`);
   await normalizeRows(ctx);
   if (layout.student) {
     const det = await detectStudentColumns(ctx);
@@ -582,7 +683,7 @@ export async function refineBatch(db: Db, batch: RefineBatch): Promise<Map<numbe
     for (const col of REFERENCED[st.contract.entity] ?? []) {
       if (st.mapping.fields[col] === undefined) continue;
       await db.run(
-        `INSERT INTO tmp_run_refs SELECT DISTINCT ${literal(batch.tenant)}, ${literal(st.contract.entity)}, ${literal(col)}, CAST(t.${q(col)} AS VARCHAR)
+        `INSERT INTO ${RUN_REFS} SELECT DISTINCT ${literal(batch.tenant)}, ${literal(st.contract.entity)}, ${literal(col)}, CAST(t.${q(col)} AS VARCHAR)
          FROM ${st.table} t WHERE t.${q(col)} IS NOT NULL AND EXISTS (SELECT 1 FROM tmp_fails f WHERE f.row_id = t.__row)`,
       );
     }
@@ -591,6 +692,7 @@ export async function refineBatch(db: Db, batch: RefineBatch): Promise<Map<numbe
     await db.run(`DROP VIEW IF EXISTS ${s.table}`);
     await db.run(`DROP TABLE IF EXISTS ${s.table}_text`);
   }
+  for (const t of ctx.idTables ?? []) await db.run(`DROP TABLE IF EXISTS ${t}`);
   await db.run(ctx.rowsView ? `DROP VIEW IF EXISTS tmp_rows` : `DROP TABLE IF EXISTS tmp_rows`);
   return outcomes;
 }
@@ -706,7 +808,7 @@ async function stageMapping(
         deliveredNameSql(ctx, e.sectionOf, c.name),
         'unknown_reference',
         raw,
-        `s.${q(c.name)} IS NULL AND ${raw} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM tmp_run_refs z WHERE z.tenant = ${literal(batch.tenant)} AND z.entity = 'sections' AND z.col = 'section_identifier' AND lower(z.value) = lower(${raw}))`,
+        `s.${q(c.name)} IS NULL AND ${raw} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ${RUN_REFS} z WHERE z.tenant = ${literal(batch.tenant)} AND z.entity = 'sections' AND z.col = 'section_identifier' AND lower(z.value) = lower(${raw}))`,
       );
     }
   }
@@ -753,7 +855,7 @@ async function stageMapping(
         .filter((x) => x.contract.entity === ref.entity && x.mapping.fields[c.references!.column] !== undefined)
         .map((x) => ` AND NOT EXISTS (SELECT 1 FROM ${x.table} y WHERE y.${q(c.references!.column)} = ${rtyped})`)
         .join('');
-      const quarantinedRef = ` AND NOT EXISTS (SELECT 1 FROM tmp_run_refs z WHERE z.tenant = ${literal(batch.tenant)} AND z.entity = ${literal(ref.entity)} AND z.col = ${literal(c.references.column)} AND z.value = CAST(${rtyped} AS VARCHAR))`;
+      const quarantinedRef = ` AND NOT EXISTS (SELECT 1 FROM ${RUN_REFS} z WHERE z.tenant = ${literal(batch.tenant)} AND z.entity = ${literal(ref.entity)} AND z.col = ${literal(c.references.column)} AND z.value = CAST(${rtyped} AS VARCHAR))`;
       await fail(
         name,
         c.references.entity === 'students' ? 'unknown_student' : 'unknown_reference',

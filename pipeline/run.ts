@@ -21,7 +21,7 @@ import { loadSeeds } from '../seeds/load.ts';
 import { unmappedDescriptors, type UnmappedDescriptor } from './descriptors.ts';
 import { acquireLakeLock } from './lock.ts';
 import { catalog, discover, ingestFiles, rawViews, SeenFiles, type RawFile } from './raw.ts';
-import { refineBatch, type FileOutcome, type IdDetection } from './refine.ts';
+import { batchAccess, batchesConflict, closeRunRefs, openRunRefs, refineBatch, type FileOutcome, type IdDetection } from './refine.ts';
 import { resolvePiiKey } from './secrets.ts';
 import { allLayouts, layoutById, sourceByName, type Layout } from './sources/index.ts';
 import { cleanStaleStaging, diskFullFailure, openWork, runsDir, type WorkDb } from './workdb.ts';
@@ -117,6 +117,8 @@ export interface RunOptions {
   /** DuckDB settings for the run (memory: default `defaultMemoryLimit()`). */
   threads?: number;
   memoryLimit?: string;
+  /** Refine batches side by side (default: DuckDB's thread count; 1 refines one batch at a time). */
+  refineConcurrency?: number;
   /** Progress messages (stderr in the CLI). */
   log?: (message: string) => void;
 }
@@ -226,6 +228,7 @@ export async function refineStage(
   tenants: Map<string, string>,
   piiKey: string,
   log: (m: string) => void,
+  opts: { concurrency?: number } = {},
 ): Promise<Map<string, FileOutcome>> {
   const { db } = work;
   for (const sql of refinedDdl()) await db.run(sql);
@@ -246,10 +249,36 @@ export async function refineStage(
     batches.set(k, b);
   }
   const ordered = [...batches.values()].sort((a, b) => a.layout.phase - b.layout.phase || a.rank - b.rank || a.tenant.localeCompare(b.tenant));
+  // Batches side by side (decision 0310): a batch starts once every earlier batch it conflicts
+  // with (one writes what the other reads or writes) has finished, so the result is the one of
+  // the sequential order. Each worker refines on its own connection (temporary tables are per
+  // connection); what batches share goes through the run's tables.
+  const access = ordered.map((b) => batchAccess(b.layout));
+  const after = ordered.map((_, i) => ordered.map((__, j) => j).filter((j) => j < i && batchesConflict(access[i]!, access[j]!)));
+  const state: Array<'waiting' | 'running' | 'done'> = ordered.map(() => 'waiting');
   const outcomes = new Map<string, FileOutcome>();
-  for (const b of ordered) {
+  let failure: { error: unknown } | undefined;
+  let changed: () => void = () => {};
+  let change = new Promise<void>((r) => (changed = r));
+  const signal = () => {
+    const done = changed;
+    change = new Promise<void>((r) => (changed = r));
+    done();
+  };
+  const nextBatch = (): number | 'wait' | undefined => {
+    if (failure) return undefined;
+    let waiting = false;
+    for (let i = 0; i < ordered.length; i++) {
+      if (state[i] !== 'waiting') continue;
+      waiting = true;
+      if (after[i]!.every((j) => state[j] === 'done')) return i;
+    }
+    return waiting ? 'wait' : undefined;
+  };
+  const runBatch = async (conn: Db, i: number) => {
+    const b = ordered[i]!;
     b.files.sort((x, y) => (x.deliveryDate ?? '').localeCompare(y.deliveryDate ?? '') || x.path.localeCompare(y.path));
-    const res = await refineBatch(db, {
+    const res = await refineBatch(conn, {
       runId: work.runId,
       source: b.source,
       layout: b.layout,
@@ -257,12 +286,52 @@ export async function refineStage(
       piiKey,
       files: b.files.map((f) => ({ sha256: f.sha256, path: f.path, rowsFile: f.rowsFile!, columns: f.recognised!.columns })),
     });
-    for (const [i, o] of res) {
-      const f = b.files[i]!;
+    for (const [k, o] of res) {
+      const f = b.files[k]!;
       outcomes.set(`${f.path}|${f.sha256}`, o);
       if (o.quarantined > 0) log(`quarantined ${o.quarantined} of ${f.rows} row(s): ${f.path}`);
     }
+  };
+  const connections: Db[] = [];
+  await openRunRefs(db);
+  try {
+    const worker = async (k: number) => {
+      let conn: Db | undefined;
+      for (;;) {
+        const i = nextBatch();
+        if (i === undefined) return;
+        if (i === 'wait') {
+          await change;
+          continue;
+        }
+        state[i] = 'running';
+        try {
+          if (!conn) {
+            conn = k === 0 ? db : await work.connect();
+            if (conn !== db) connections.push(conn);
+            if (workers > 1) conn.label = `refine-${k}`;
+          }
+          await runBatch(conn, i);
+          state[i] = 'done';
+        } catch (error) {
+          failure ??= { error };
+        } finally {
+          signal();
+        }
+      }
+    };
+    // As many batches as DuckDB has threads (a batch's statements leave threads idle part of the
+    // time: windows, index inserts, person keys in Node), and one Node pool thread always left free.
+    const threads = Number((await db.scalar<string>(`SELECT current_setting('threads')::VARCHAR`)) ?? 1);
+    const pool = Number(process.env['UV_THREADPOOL_SIZE']) || 4;
+    const workers = Math.max(1, Math.min(opts.concurrency ?? threads, pool - 1, ordered.length));
+    await Promise.all(Array.from({ length: workers }, (_, k) => worker(k)));
+    if (failure) throw failure.error;
+  } finally {
+    for (const c of connections) c.close();
+    db.label = undefined;
   }
+  await closeRunRefs(db);
   return outcomes;
 }
 
@@ -366,7 +435,7 @@ export async function runPipeline(config: Config, opts: RunOptions = {}): Promis
     const w = work;
     const files = await step('raw', () => rawStage(w, lake, landing, log));
     const tenants = await step('tenants', () => resolveTenants(w.db, files, config.tenant));
-    const outcomes = await step('refine', () => refineStage(w, files, tenants, piiKey, log));
+    const outcomes = await step('refine', () => refineStage(w, files, tenants, piiKey, log, opts.refineConcurrency ? { concurrency: opts.refineConcurrency } : {}));
     await step('catalog', () =>
       catalog(
         w.db,

@@ -38,9 +38,9 @@ function profileChars(raw: string | undefined): number {
   if (!parsed.success) throw new Error(`EDLAKE_SQL_PROFILE_CHARS: ${parsed.error.issues[0]?.message ?? 'invalid'} (got ${JSON.stringify(raw)})`);
   return parsed.data;
 }
-function profile(sql: string, t0: number): void {
+function profile(sql: string, t0: number, label: string | undefined): void {
   const ms = Math.round((performance.now() - t0) * 10) / 10;
-  appendFileSync(PROFILE_FILE, `${JSON.stringify({ at: new Date().toISOString(), ms, sql: sql.replace(/\s+/g, ' ').slice(0, PROFILE_CHARS) })}\n`);
+  appendFileSync(PROFILE_FILE, `${JSON.stringify({ at: new Date().toISOString(), ms, ...(label ? { label } : {}), sql: sql.replace(/\s+/g, ' ').slice(0, PROFILE_CHARS) })}\n`);
 }
 
 export type SqlParams = DuckDBValue[] | Record<string, DuckDBValue>;
@@ -104,6 +104,9 @@ export async function openInstance(path: string, opts: OpenOptions = {}): Promis
 
 /** A connection with deliberate value conversion. One query at a time per connection. */
 export class Db {
+  /** Names this connection's lines in the statement profile (e.g. the refine worker), when several run at once. */
+  label: string | undefined;
+
   constructor(readonly connection: DuckDBConnection) {}
 
   static async open(path: string, opts: OpenOptions = {}): Promise<Db> {
@@ -115,14 +118,14 @@ export class Db {
   async run(sql: string, params?: SqlParams): Promise<void> {
     const t0 = PROFILE_FILE ? performance.now() : 0;
     await this.connection.run(sql, params);
-    if (PROFILE_FILE) profile(sql, t0);
+    if (PROFILE_FILE) profile(sql, t0, this.label);
   }
 
   /** Run a query and return its rows as plain objects. */
   async all<T extends Row = Row>(sql: string, params?: SqlParams): Promise<T[]> {
     const t0 = PROFILE_FILE ? performance.now() : 0;
     const reader = await this.connection.runAndReadAll(sql, params);
-    if (PROFILE_FILE) profile(sql, t0);
+    if (PROFILE_FILE) profile(sql, t0, this.label);
     return plainRows<T>(reader);
   }
 
