@@ -28,12 +28,19 @@ describe('which batches may be refined side by side', () => {
     const subs = access('canvas.submissions');
     expect([...subs.writes]).toEqual(['refined.lms_submissions']);
     expect(subs.reads).toContain('refined.lms_assignments');
-    expect(subs.reads).toContain('identity');
+    expect(subs.reads).toContain('identity.person_ids');
     // SIS discipline actions read the incidents' behaviors kept by the incidents layout (sis.ts)
     expect(access('sis.discipline_actions').reads).toContain('meta.aux_incident_behaviors');
     expect(access('sis.discipline_incidents').writes).toContain('meta.aux_incident_behaviors');
-    // roster-defining layouts write the identity store
-    expect(access('oneroster.users').writes).toContain('identity');
+    // roster-defining layouts register IDs and write identity facts; demographics only add facts
+    // (birth dates) to students already on the roster (oneroster.ts)
+    expect(access('oneroster.users').writes).toEqual(
+      new Set(['refined.students', 'refined.staffs', 'refined.staff_education_organization_assignment_associations', 'identity.person_ids', 'identity.persons']),
+    );
+    expect(access('oneroster.demographics').writes).toContain('identity.persons');
+    expect(access('oneroster.demographics').writes).not.toContain('identity.person_ids');
+    // Canvas users bring the LMS user ids, which the Canvas files name their students by (canvas.ts)
+    expect(access('canvas.users').writes).toContain('identity.person_ids');
   });
 
   it('keeps the order of batches that touch the same thing, and only of those', () => {
@@ -41,7 +48,11 @@ describe('which batches may be refined side by side', () => {
     expect(batchesConflict(access('canvas.submissions'), access('oneroster.users'))).toBe(true);
     expect(batchesConflict(access('sis.discipline_incidents'), access('sis.discipline_actions'))).toBe(true);
     expect(batchesConflict(access('canvas.assignments'), access('canvas.submissions'))).toBe(true);
+    expect(batchesConflict(access('canvas.users'), access('canvas.submissions'))).toBe(true);
+    expect(batchesConflict(access('sis.students'), access('oneroster.demographics'))).toBe(true);
     expect(batchesConflict(access('canvas.submissions'), access('sis.attendance'))).toBe(false);
+    // enrollments look students up; demographics add birth dates to the identity facts
+    expect(batchesConflict(access('oneroster.enrollments'), access('oneroster.demographics'))).toBe(false);
   });
 });
 
