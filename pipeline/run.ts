@@ -117,7 +117,7 @@ export interface RunOptions {
   /** DuckDB settings for the run (memory: default `defaultMemoryLimit()`). */
   threads?: number;
   memoryLimit?: string;
-  /** Refine batches side by side (default: DuckDB's thread count; 1 refines one batch at a time). */
+  /** Refine batches side by side (default: DuckDB's thread count; 1 refines one batch at a time; at most one fewer than Node's pool threads). */
   refineConcurrency?: number;
   /** Progress messages (stderr in the CLI). */
   log?: (message: string) => void;
@@ -328,10 +328,21 @@ export async function refineStage(
     await Promise.all(Array.from({ length: workers }, (_, k) => worker(k)));
     if (failure) throw failure.error;
   } finally {
-    for (const c of connections) c.close();
     db.label = undefined;
+    for (const c of connections) {
+      try {
+        c.close();
+      } catch {
+        // a connection that cannot close is left to the instance, which the run closes
+      }
+    }
+    try {
+      await closeRunRefs(db);
+    } catch (error) {
+      // after a failed batch, that batch's error is the one to report
+      if (!failure) throw error;
+    }
   }
-  await closeRunRefs(db);
   return outcomes;
 }
 

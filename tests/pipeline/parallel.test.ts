@@ -29,13 +29,23 @@ describe('which batches may be refined side by side', () => {
     expect([...subs.writes]).toEqual(['refined.lms_submissions']);
     expect(subs.reads).toContain('refined.lms_assignments');
     expect(subs.reads).toContain('identity.person_ids');
+    expect(subs.reads).toContain('run_refs.lms_assignments');
     // SIS discipline actions read the incidents' behaviors kept by the incidents layout (sis.ts)
     expect(access('sis.discipline_actions').reads).toContain('meta.aux_incident_behaviors');
     expect(access('sis.discipline_incidents').writes).toContain('meta.aux_incident_behaviors');
     // roster-defining layouts register IDs and write identity facts; demographics only add facts
     // (birth dates) to students already on the roster (oneroster.ts)
     expect(access('oneroster.users').writes).toEqual(
-      new Set(['refined.students', 'refined.staffs', 'refined.staff_education_organization_assignment_associations', 'identity.person_ids', 'identity.persons']),
+      new Set([
+        'refined.students',
+        'refined.staffs',
+        'refined.staff_education_organization_assignment_associations',
+        'identity.person_ids',
+        'identity.persons',
+        // the run's quarantined student and staff keys, which other records reference
+        'run_refs.students',
+        'run_refs.staffs',
+      ]),
     );
     expect(access('oneroster.demographics').writes).toContain('identity.persons');
     expect(access('oneroster.demographics').writes).not.toContain('identity.person_ids');
@@ -82,6 +92,9 @@ describe('a district refined side by side and one batch at a time', () => {
     const byPath = (r: RunRecord) => Object.fromEntries(r.files.map((f) => [f.path, { status: f.status, rows: f.rows, rules: f.quarantineByRule, skipped: f.skippedReasons ?? {} }]));
     expect(byPath(side)).toEqual(byPath(one));
     expect(side.entities).toEqual(one.entities);
+    const detections = (r: RunRecord) => [...r.idDetection].sort((a, b) => a.path.localeCompare(b.path));
+    expect(detections(side)).toEqual(detections(one));
+    expect(one.idDetection.length).toBeGreaterThan(0);
     expect(side.summary.rows.quarantined).toBeGreaterThan(0);
   });
 
@@ -95,9 +108,9 @@ describe('a district refined side by side and one batch at a time', () => {
       }
       const tables = await db.all<{ db: string; schema: string; name: string }>(
         `SELECT database_name AS db, schema_name AS schema, table_name AS name FROM duckdb_tables()
-         WHERE database_name IN ('w_one', 'i_one') AND (schema_name IN ('refined', 'quarantine') OR database_name = 'i_one') ORDER BY ALL`,
+         WHERE database_name IN ('w_one', 'i_one') AND (schema_name IN ('refined', 'quarantine') OR database_name = 'i_one' OR table_name LIKE 'aux\\_%' ESCAPE '\\') ORDER BY ALL`,
       );
-      expect(tables.map((t) => t.name)).toEqual(expect.arrayContaining(['students', 'sections', 'lms_submissions', 'rows', 'person_ids', 'persons']));
+      expect(tables.map((t) => t.name)).toEqual(expect.arrayContaining(['students', 'sections', 'lms_submissions', 'rows', 'person_ids', 'persons', 'aux_incident_behaviors']));
       let compared = 0;
       for (const t of tables) {
         // run ids differ between the two lakes by construction
@@ -113,6 +126,7 @@ describe('a district refined side by side and one batch at a time', () => {
         compared += (await db.scalar<number>(`SELECT count(*)::INTEGER FROM ${t.db}."${t.schema}"."${t.name}"`)) ?? 0;
       }
       expect(compared).toBeGreaterThan(1000);
+      expect(await db.scalar<number>(`SELECT count(*)::INTEGER FROM w_one.meta.aux_incident_behaviors`)).toBeGreaterThan(0);
       // the run's table of quarantined keys does not outlive the refine stage
       expect(await db.scalar<number>(`SELECT count(*)::INTEGER FROM duckdb_tables() WHERE table_name = 'refine_run_refs'`)).toBe(0);
     } finally {
