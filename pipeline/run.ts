@@ -152,6 +152,12 @@ export function newRunId(now = new Date()): string {
   return `${now.toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`;
 }
 
+/** DuckDB's thread count and Node's pool size: the bounds of the raw and refine stages' workers (0309, 0310). */
+async function parallelism(db: Db): Promise<{ threads: number; pool: number }> {
+  const threads = Number((await db.scalar<string>(`SELECT current_setting('threads')::VARCHAR`)) ?? 1);
+  return { threads, pool: Number(process.env['UV_THREADPOOL_SIZE']) || 4 };
+}
+
 /**
  * Stage raw: discover, hash, archive, inhale; every file recorded in raw.files. Files are inhaled
  * one more at a time than DuckDB has threads (decisions 0305, 0309): one file's CSV is read on one
@@ -162,8 +168,7 @@ export function newRunId(now = new Date()): string {
  */
 export async function rawStage(work: WorkDb, lake: string, landing: string, log: (m: string) => void, opts: { concurrency?: number } = {}): Promise<RawFile[]> {
   const seen = await SeenFiles.load(work.db);
-  const threads = Number((await work.db.scalar<string>(`SELECT current_setting('threads')::VARCHAR`)) ?? 1);
-  const pool = Number(process.env['UV_THREADPOOL_SIZE']) || 4;
+  const { threads, pool } = await parallelism(work.db);
   const concurrency = opts.concurrency ?? Math.max(1, Math.min(threads + 1, pool - 1));
   return ingestFiles(work, lake, discover(landing), seen, {
     concurrency,
@@ -322,8 +327,7 @@ export async function refineStage(
     };
     // As many batches as DuckDB has threads (a batch's statements leave threads idle part of the
     // time: windows, index inserts, person keys in Node), and one Node pool thread always left free.
-    const threads = Number((await db.scalar<string>(`SELECT current_setting('threads')::VARCHAR`)) ?? 1);
-    const pool = Number(process.env['UV_THREADPOOL_SIZE']) || 4;
+    const { threads, pool } = await parallelism(db);
     const workers = Math.max(1, Math.min(opts.concurrency ?? threads, pool - 1, ordered.length));
     await Promise.all(Array.from({ length: workers }, (_, k) => worker(k)));
     if (failure) throw failure.error;
