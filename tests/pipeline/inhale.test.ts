@@ -2,7 +2,7 @@
  * Raw and refined on small hand-written deliveries: column drift, duplicates, unreadable files,
  * encodings, a failed run, the key, the CLI's --json record.
  */
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import iconv from 'iconv-lite';
@@ -11,7 +11,7 @@ import { loadConfig } from '../../src/config.ts';
 import { identityPath } from '../../src/identity/store.ts';
 import { main } from '../../src/cli.ts';
 import { Db } from '../../src/db/duckdb.ts';
-import { EDLAKE_KEY_MACRO, edlakeKey } from '../../pipeline/keys.ts';
+import { EDLAKE_KEY_MACRO, edlakeKey, personKeyParams, personKeySql } from '../../pipeline/keys.ts';
 import { runPipeline } from '../../pipeline/run.ts';
 import { demoSecretsPath, MissingPiiKeyError } from '../../pipeline/secrets.ts';
 import { workDbPath } from '../../pipeline/workdb.ts';
@@ -336,6 +336,35 @@ describe('the PII key', () => {
       db.close();
     }
     expect(hmacKey('district', ' ABC ')).toBe(hmacKey('district', 'abc', TEST_PII_KEY));
+  });
+
+  it('computes person keys (HMAC) in SQL exactly as node:crypto does, whatever the key length', async () => {
+    const db = await Db.open(':memory:');
+    try {
+      // keys shorter than, equal to and longer than SHA-256's 64-byte block, and one with non-ASCII bytes
+      for (const key of [TEST_PII_KEY, 'k'.repeat(64), 'a-much-longer-secret-'.repeat(5), 'clé-secrète-ünïcode-0123456789abcdef']) {
+        for (const msg of ['district|1000001', 'edfi-255901|abc 12', 'district|', 'district|x'.repeat(40)]) {
+          const sql = await db.scalar<string>(`SELECT ${personKeySql('$msg')}`, { ...personKeyParams(key), msg });
+          expect(sql, `${key.length}-char key, ${msg}`).toBe(createHmac('sha256', key).update(msg, 'utf8').digest('hex'));
+        }
+      }
+    } finally {
+      db.close();
+    }
+  });
+
+  it('gives every student the key of the definition, IDs outside printable ASCII included', async () => {
+    const landing = dir('landing');
+    put(landing, 'oneroster/2025-09-01/orgs.csv', ORGS);
+    // upper-case letters (lowered before keying), a trailing no-break space, a letter outside ASCII,
+    // a tab inside the ID, and a trailing tab, which DuckDB's trim keeps and the definition's removes
+    const ids = ['AB-1000001', '1000002\u00a0', 'élève-3', 'x\ty-4', 'z-5\t'];
+    const body = ids.map((id, i) => `"${id}",300000000${i},Last${i},First${i},,2015-03-04,F,4,N,700,,,01,EO,12`).join('\n');
+    put(landing, 'sis/2025-09-01/students.csv', `${STUDENTS.split('\n')[0]}\n${body}\n`);
+    const lake = dir('lake');
+    expect((await run(landing, lake)).status).toBe('succeeded');
+    const keys = await withLake(lake, (db) => db.all<{ k: string }>(`SELECT student_key AS k FROM refined.students ORDER BY 1`));
+    expect(keys.map((r) => r.k)).toEqual(ids.map((id) => hmacKey('district', id)).sort());
   });
 });
 
