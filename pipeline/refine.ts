@@ -1006,6 +1006,36 @@ async function upsert(
     `CREATE OR REPLACE TEMP VIEW tmp_ok AS
      SELECT t.* FROM ${table} t WHERE NOT EXISTS (SELECT 1 FROM tmp_fails f WHERE f.row_id = t.__row)`,
   );
+  if (derived) {
+    // Derived records (e.g. the assessment of each score row: millions of rows, a few keys): only
+    // the first row of a key counts, and only when the key is not refined yet; every other row is
+    // a duplicate. The first row of each key comes from one grouping of the rows (not a window,
+    // which sorted every row of the batch by key), and only the keys are matched with the refined
+    // table (decision 0314).
+    await db.run(
+      `CREATE OR REPLACE TEMP TABLE tmp_firsts AS
+       SELECT f.__first, x.__present IS NOT NULL AS existed
+       FROM (SELECT ${pk.map(q).join(', ')}, min(__row) AS __first FROM tmp_ok GROUP BY ALL) f
+       LEFT JOIN (SELECT ${pk.map(q).join(', ')}, true AS __present FROM ${target} WHERE tenant = ${literal(ctx.batch.tenant)}) x ON ${pkEq('x', 'f')}`,
+    );
+    await db.run(
+      `INSERT INTO tmp_staged SELECT t.__row, ${index}, true, n.__first IS NULL
+       FROM tmp_ok t LEFT JOIN (SELECT __first FROM tmp_firsts WHERE NOT existed) n ON n.__first = t.__row`,
+    );
+    const ins = (await db.scalar<number>(`SELECT count(*)::INTEGER FROM tmp_firsts WHERE NOT existed`)) ?? 0;
+    if (ins > 0) {
+      const cols = colsInTable.filter((c) => c !== '__row' && c !== '__f' && c !== '__ragged');
+      await db.run(
+        `INSERT INTO ${target} (${cols.map(q).join(', ')}, _file_sha256)
+         SELECT ${cols.map((c) => `t.${q(c)}`).join(', ')}, tf.sha256 FROM tmp_ok t JOIN tmp_files tf ON tf.__f = t.__f
+         WHERE t.__row IN (SELECT __first FROM tmp_firsts WHERE NOT existed)`,
+      );
+    }
+    await db.run(`DROP TABLE tmp_firsts`);
+    await db.run(`DROP VIEW tmp_ok`);
+    (entities[contract.entity] ??= { inserted: 0, updated: 0 }).inserted += ins;
+    return;
+  }
   // Keys that come more than once among the rows that passed, found by a 64-bit hash of the key (a
   // table of numbers, not of 64-character keys: at 1,000,000 students the string version spilled
   // to disk) and checked on the key itself wherever it matters, so that a hash collision can only
@@ -1051,13 +1081,22 @@ async function upsert(
   const seq = repeated
     ? `${valueOf} IS NOT DISTINCT FROM lag(${valueOf}) OVER (${win}) AS __same_as_prev, row_number() OVER (${win}) AS __pos, count(*) OVER (${win} ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS __n`
     : `false AS __same_as_prev, 1 AS __pos, 1 AS __n`;
-  const firstLoad = !repeated && ((await db.scalar<boolean>(`SELECT NOT EXISTS (SELECT 1 FROM ${target} WHERE tenant = ${literal(ctx.batch.tenant)})`)) ?? false);
+  // Every key once, and none of them refined yet: nothing of the tenant in the table (a district's
+  // first full year), or nothing with these keys (another vendor's scores in the same table,
+  // decision 0314).
+  const tenantRows = `SELECT ${pkList} FROM ${target} WHERE tenant = ${literal(ctx.batch.tenant)}`;
+  const firstLoad =
+    !repeated &&
+    ((await db.scalar<boolean>(
+      `SELECT NOT EXISTS (SELECT 1 FROM ${target} WHERE tenant = ${literal(ctx.batch.tenant)})
+         OR NOT EXISTS (SELECT 1 FROM tmp_ok t SEMI JOIN (${tenantRows}) x ON ${pkEq('x', 't')})`,
+    )) ??
+      false);
   if (firstLoad) {
-    // Nothing of this tenant refined yet and every key once (a district's first full year): every
-    // row is new and written, so the sequence is constants over tmp_ok, a view. Materialized, it
-    // rewrote the whole batch (at 1,000,000 students, 150 s of the refine stage). With repeated keys
-    // the view would give the same rows, but its window would be recomputed by each of its three
-    // readers: then the table is kept.
+    // Every row is new and written, so the sequence is constants over tmp_ok, a view. Materialized,
+    // it rewrote the whole batch (at 1,000,000 students, 150 s of the refine stage). With repeated
+    // keys the view would give the same rows, but its window would be recomputed by each of its
+    // three readers: then the table is kept.
     await db.run(`CREATE OR REPLACE TEMP VIEW tmp_seq AS SELECT t.*, ${seq}, false AS existed, false AS __same FROM tmp_ok t`);
   } else {
     await db.run(
