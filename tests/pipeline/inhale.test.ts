@@ -150,6 +150,52 @@ describe('deliveries', () => {
     expect(await enrollments(lakeTogether)).toEqual(expected);
   });
 
+  it('writes a derived record (the assessment of score rows) once, from its first row, in one run or across runs', async () => {
+    // Star skill-area extracts: each row is a score of one skill area and derives the assessment
+    // 'STAR-READING:<skill area>'. The later file repeats one skill area and brings a new one.
+    const header = 'SchoolYear,StudentIdentifier,AssessmentID,CompletedDate,SkillAreaName,SkillAreaMasteryScore\n';
+    const at = (d: string) => `${d}T15:28:02Z`;
+    const first =
+      header +
+      [`2025-2026,1000001,A1,${at('2025-09-26')},Word Knowledge,80`, `2025-2026,1000001,A1,${at('2025-09-26')},Comprehension,75`, `2025-2026,1000002,A2,${at('2025-09-26')},Word Knowledge,60`, `2025-2026,1000002,A2,${at('2025-09-26')},Comprehension,65`].join('\n') +
+      '\n';
+    const later = header + [`2025-2026,1000003,A3,${at('2025-12-15')},Comprehension,70`, `2025-2026,1000003,A3,${at('2025-12-15')},Vocabulary,72`, `2025-2026,1000001,A4,${at('2025-12-15')},Vocabulary,85`].join('\n') + '\n';
+    const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+    // Oracle: each skill area once, with the file and row that first delivered it.
+    const expected = [
+      { id: 'STAR-READING:Comprehension', sha: sha(first), row: 2 },
+      { id: 'STAR-READING:Vocabulary', sha: sha(later), row: 2 },
+      { id: 'STAR-READING:Word Knowledge', sha: sha(first), row: 1 },
+    ];
+    const assessments = (lake: string) =>
+      withLake(lake, (db) => db.all(`SELECT assessment_identifier AS id, _file_sha256 AS sha, _row_number AS row FROM refined.assessments ORDER BY id`));
+    const scores = (lake: string) => withLake(lake, (db) => db.scalar<number>(`SELECT count(*)::INTEGER FROM refined.student_assessments`));
+    const files = { first: 'star/2025-09-26/SR_SkillArea_v1.csv', later: 'star/2025-12-15/SR_SkillArea_v1.csv' };
+    const rowsOf = (r: Awaited<ReturnType<typeof run>>, path: string) => r.files.find((f) => f.path === path)?.rows;
+
+    const apart = baseLanding();
+    put(apart, files.first, first);
+    const lakeApart = dir('lake');
+    const one = await run(apart, lakeApart);
+    expect(one.entities['assessments']).toEqual({ inserted: 2, updated: 0 });
+    expect(rowsOf(one, files.first)).toEqual({ delivered: 4, refined: 4, quarantined: 0, duplicate: 0, skipped: 0 });
+    put(apart, files.later, later);
+    const two = await run(apart, lakeApart);
+    expect(two.entities['assessments']).toEqual({ inserted: 1, updated: 0 });
+    expect(rowsOf(two, files.later)).toEqual({ delivered: 3, refined: 3, quarantined: 0, duplicate: 0, skipped: 0 });
+    expect(await assessments(lakeApart)).toEqual(expected);
+    expect(await scores(lakeApart)).toBe(7);
+
+    const together = baseLanding();
+    put(together, files.first, first);
+    put(together, files.later, later);
+    const lakeTogether = dir('lake');
+    const both = await run(together, lakeTogether);
+    expect(both.entities['assessments']).toEqual({ inserted: 3, updated: 0 });
+    expect(await assessments(lakeTogether)).toEqual(expected);
+    expect(await scores(lakeTogether)).toBe(7);
+  });
+
   it('quarantines every row of a key delivered twice in one file with different values, and refines neither', async () => {
     const header = 'student_id,school_code,grade_level,entry_date,entry_code,exit_date,exit_code\n';
     // 1000002's enrollment twice, once open and once withdrawn: which one is true is not ours to guess
