@@ -50,8 +50,8 @@ export function personKeyParams(piiKey: string): Record<string, DuckDBValue> {
 
 /**
  * IDs whose key SQL computes exactly as `personKey()` does: printable ASCII, where DuckDB's lower()
- * and trim() agree with JavaScript's toLowerCase() and trim(). Other IDs (non-ASCII letters, tabs,
- * no-break spaces) are keyed by `personKey()` in Node, so that a key never depends on where it was
- * computed.
+ * and trim() agree with JavaScript's toLowerCase() and trim(). Other IDs (non-ASCII letters, a tab,
+ * a no-break space inside the ID: DuckDB's trim already removed those at its ends) are keyed by
+ * `personKey()` in Node, so that a key never depends on where it was computed.
  */
 export const SQL_KEYABLE_ID = `'[\x20-\x7e]*'`;

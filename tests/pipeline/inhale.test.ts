@@ -402,9 +402,10 @@ describe('the PII key', () => {
   it('gives every student the key of the definition, IDs outside printable ASCII included', async () => {
     const landing = dir('landing');
     put(landing, 'oneroster/2025-09-01/orgs.csv', ORGS);
-    // upper-case letters (lowered before keying), a trailing no-break space, a letter outside ASCII,
-    // a tab inside the ID, and a trailing tab, which DuckDB's trim keeps and the definition's removes
-    const ids = ['AB-1000001', '1000002\u00a0', 'élève-3', 'x\ty-4', 'z-5\t'];
+    // upper-case letters (lowered before keying), a trailing no-break space (trimmed by DuckDB too),
+    // a letter outside ASCII, a tab and a no-break space inside the ID, and a trailing and a leading
+    // tab, which DuckDB's trim keeps and the definition's removes
+    const ids = ['AB-1000001', '1000002\u00a0', 'élève-3', 'x\ty-4', 'z-5\t', '10\u00a0006', '\tw-7'];
     const body = ids.map((id, i) => `"${id}",300000000${i},Last${i},First${i},,2015-03-04,F,4,N,700,,,01,EO,12`).join('\n');
     put(landing, 'sis/2025-09-01/students.csv', `${STUDENTS.split('\n')[0]}\n${body}\n`);
     const lake = dir('lake');
