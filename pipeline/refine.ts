@@ -998,6 +998,10 @@ async function upsert(
   // A row's values (the columns this mapping owns), compared as one struct: no per-row hashing.
   const valueOf = owned.length === 0 ? `1` : `struct_pack(${owned.map((c) => `${q(c)} := t.${q(c)}`).join(', ')})`;
   const target = `refined.${q(contract.entity)}`;
+  const pkList = pk.map(q).join(', ');
+  const insertCols = colsInTable.filter((c) => c !== '__row' && c !== '__f' && c !== '__ragged');
+  // The tenant's refined keys (every batch is one tenant's).
+  const tenantKeys = `SELECT ${pkList}, true AS __present FROM ${target} WHERE tenant = ${literal(ctx.batch.tenant)}`;
 
   // The rows that broke no rule, as a view: at 1,000,000 students a copy of a large batch's typed
   // table cost as much as building it, while the anti-join with the (small) failures is cheap to
@@ -1015,8 +1019,8 @@ async function upsert(
     await db.run(
       `CREATE OR REPLACE TEMP TABLE tmp_firsts AS
        SELECT f.__first, x.__present IS NOT NULL AS existed
-       FROM (SELECT ${pk.map(q).join(', ')}, min(__row) AS __first FROM tmp_ok GROUP BY ALL) f
-       LEFT JOIN (SELECT ${pk.map(q).join(', ')}, true AS __present FROM ${target} WHERE tenant = ${literal(ctx.batch.tenant)}) x ON ${pkEq('x', 'f')}`,
+       FROM (SELECT ${pkList}, min(__row) AS __first FROM tmp_ok GROUP BY ALL) f
+       LEFT JOIN (${tenantKeys}) x ON ${pkEq('x', 'f')}`,
     );
     await db.run(
       `INSERT INTO tmp_staged SELECT t.__row, ${index}, true, n.__first IS NULL
@@ -1024,10 +1028,9 @@ async function upsert(
     );
     const ins = (await db.scalar<number>(`SELECT count(*)::INTEGER FROM tmp_firsts WHERE NOT existed`)) ?? 0;
     if (ins > 0) {
-      const cols = colsInTable.filter((c) => c !== '__row' && c !== '__f' && c !== '__ragged');
       await db.run(
-        `INSERT INTO ${target} (${cols.map(q).join(', ')}, _file_sha256)
-         SELECT ${cols.map((c) => `t.${q(c)}`).join(', ')}, tf.sha256 FROM tmp_ok t JOIN tmp_files tf ON tf.__f = t.__f
+        `INSERT INTO ${target} (${insertCols.map(q).join(', ')}, _file_sha256)
+         SELECT ${insertCols.map((c) => `t.${q(c)}`).join(', ')}, tf.sha256 FROM tmp_ok t JOIN tmp_files tf ON tf.__f = t.__f
          WHERE t.__row IN (SELECT __first FROM tmp_firsts WHERE NOT existed)`,
       );
     }
@@ -1040,13 +1043,12 @@ async function upsert(
   // table of numbers, not of 64-character keys: at 1,000,000 students the string version spilled
   // to disk) and checked on the key itself wherever it matters, so that a hash collision can only
   // bring a group in for that check. Most batches deliver each key once: the table is empty.
-  const pkList = pk.map(q).join(', ');
   const pkHash = `hash(${pk.map((k) => `t.${q(k)}`).join(', ')})`;
   await db.run(`CREATE OR REPLACE TEMP TABLE tmp_repeats AS SELECT hash(${pkList}) AS __h FROM tmp_ok GROUP BY 1 HAVING count(*) > 1`);
   const anyRepeat = ((await db.scalar<number>(`SELECT count(*)::INTEGER FROM tmp_repeats`)) ?? 1) > 0;
   const sk = m.sourceKey ?? pk;
   const skIsPk = sk.length === pk.length && sk.every((k) => pk.includes(k));
-  if (!derived && owned.length > 0 && (anyRepeat || !skIsPk)) {
+  if (owned.length > 0 && (anyRepeat || !skIsPk)) {
     // Conflicting duplicates within one file: every row of a key group whose values differ (the
     // key is the source's own record key when it is narrower than the contract's). Only groups of
     // more than one row are looked at, with plain aggregates, not windows: the rows whose key
@@ -1071,7 +1073,7 @@ async function upsert(
     }
   }
   // Per key: the rows in delivery order; a row is a duplicate when its values equal those of the
-  // previous row of its key (or, for the first, of the refined row). Derived: only the first counts.
+  // previous row of its key (or, for the first, of the refined row).
   // One window (partition and order shared) and one join with the refined rows of the same keys.
   // Most batches deliver each key once (no hash repeats, so no key does): then no window (a sort per
   // key) is needed at all. Conflicting duplicates have left tmp_ok by now.
@@ -1084,15 +1086,8 @@ async function upsert(
   // Every key once, and none of them refined yet: nothing of the tenant in the table (a district's
   // first full year), or nothing with these keys (another vendor's scores in the same table,
   // decision 0314).
-  const tenantRows = `SELECT ${pkList} FROM ${target} WHERE tenant = ${literal(ctx.batch.tenant)}`;
-  const firstLoad =
-    !repeated &&
-    ((await db.scalar<boolean>(
-      `SELECT NOT EXISTS (SELECT 1 FROM ${target} WHERE tenant = ${literal(ctx.batch.tenant)})
-         OR NOT EXISTS (SELECT 1 FROM tmp_ok t SEMI JOIN (${tenantRows}) x ON ${pkEq('x', 't')})`,
-    )) ??
-      false);
-  if (firstLoad) {
+  const allNew = !repeated && ((await db.scalar<boolean>(`SELECT NOT EXISTS (SELECT 1 FROM tmp_ok t SEMI JOIN (${tenantKeys}) x ON ${pkEq('x', 't')})`)) ?? false);
+  if (allNew) {
     // Every row is new and written, so the sequence is constants over tmp_ok, a view. Materialized,
     // it rewrote the whole batch (at 1,000,000 students, 150 s of the refine stage). With repeated
     // keys the view would give the same rows, but its window would be recomputed by each of its
@@ -1110,26 +1105,24 @@ async function upsert(
   }
   await db.run(
     `INSERT INTO tmp_staged
-     SELECT __row, ${index}, ${derived},
-       CASE WHEN ${derived} THEN __pos > 1 OR existed
-            WHEN __pos = 1 THEN __same
+     SELECT __row, ${index}, false,
+       CASE WHEN __pos = 1 THEN __same
             ELSE __same_as_prev END
      FROM tmp_seq`,
   );
-  // What is written: derived, the first row of a new key; otherwise the last row of each key,
-  // unless it equals what is refined. Read from tmp_seq with that condition (no third copy).
-  const written = derived ? 't.__pos = 1 AND NOT t.existed' : 't.__pos = t.__n AND NOT (t.existed AND t.__same)';
+  // What is written: the last row of each key, unless it equals what is refined. Read from tmp_seq
+  // with that condition (no third copy).
+  const written = 't.__pos = t.__n AND NOT (t.existed AND t.__same)';
   const counts = await db.one<{ ins: number; upd: number }>(
     `SELECT count(*) FILTER (WHERE NOT existed)::INTEGER AS ins, count(*) FILTER (WHERE existed)::INTEGER AS upd FROM tmp_seq t WHERE ${written}`,
   );
-  if (!derived && (counts?.upd ?? 0) > 0) {
+  if ((counts?.upd ?? 0) > 0) {
     const setCols = [...owned, '_row_number', '_source'];
     await db.run(
       `UPDATE ${target} AS x SET ${setCols.map((c) => `${q(c)} = t.${q(c)}`).join(', ')}, _file_sha256 = t.__sha
        FROM (SELECT t.*, tf.sha256 AS __sha FROM tmp_seq t JOIN tmp_files tf ON tf.__f = t.__f) t WHERE t.existed AND ${written} AND ${pkEq('x', 't')}`,
     );
   }
-  const insertCols = colsInTable.filter((c) => c !== '__row' && c !== '__f' && c !== '__ragged');
   if ((counts?.ins ?? 0) > 0) {
     // the file's hash joins here, from the batch's file list: carried through the staged rows, a
     // 64-character value per row was most of their width
@@ -1138,12 +1131,12 @@ async function upsert(
        SELECT ${insertCols.map((c) => `t.${q(c)}`).join(', ')}, tf.sha256 FROM tmp_seq t JOIN tmp_files tf ON tf.__f = t.__f WHERE NOT t.existed AND ${written}`,
     );
   }
-  await db.run(firstLoad ? `DROP VIEW tmp_seq` : `DROP TABLE tmp_seq`);
+  await db.run(allNew ? `DROP VIEW tmp_seq` : `DROP TABLE tmp_seq`);
   await db.run(`DROP TABLE tmp_repeats`);
   await db.run(`DROP VIEW tmp_ok`);
   const e = (entities[contract.entity] ??= { inserted: 0, updated: 0 });
   e.inserted += counts?.ins ?? 0;
-  if (!derived) e.updated += counts?.upd ?? 0;
+  e.updated += counts?.upd ?? 0;
 }
 
 // ---------------------------------------------------------------- auxiliary lookups
